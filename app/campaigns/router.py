@@ -1,0 +1,5 @@
+"""HTTP routes of campaigns."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

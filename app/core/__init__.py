@@ -1,0 +1,1 @@
+"""Domain-agnostic building blocks: settings, database, errors, pagination, text helpers."""

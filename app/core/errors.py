@@ -1,0 +1,168 @@
+"""Status-coded exceptions, rendered once as RFC 9457 problem+json.
+
+AppError is the root; each subclass fixes a status: NotFound 404, Conflict 409, PreconditionFailed 412,
+Unauthenticated 401, Forbidden 403, BadRequest 400 and InvalidInput 422 (a rule on a payload field that
+pydantic cannot check alone, such as a reference that does not exist).
+"""
+
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    """One reason a payload was refused, located like pydantic's errors."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldError] | None = None
+
+
+class AppError(Exception):
+    """A business error with its HTTP status; raised by services, rendered by the handler below."""
+
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class BadRequest(AppError):
+    status = 400
+    slug = "bad-request"
+
+
+class Unauthenticated(AppError):
+    status = 401
+    slug = "unauthenticated"
+
+
+class Forbidden(AppError):
+    status = 403
+    slug = "forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    slug = "not-found"
+
+
+class Conflict(AppError):
+    status = 409
+    slug = "conflict"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    slug = "precondition-failed"
+
+
+class InvalidInput(AppError):
+    """A payload field broke a rule only the database can check; carries pydantic-shaped errors."""
+
+    status = 422
+    slug = "validation-error"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors))
+        self.errors = errors
+
+
+def problem_type(slug: str) -> str:
+    """A stable identifier integrators can switch on."""
+    return f"urn:lab-registry:problem:{slug}"
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render a problem+json response; the only place error bodies are built."""
+    body: dict[str, Any] = {
+        "type": problem_type(slug) if slug else "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors is not None:
+        body["errors"] = [e.model_dump() for e in errors]
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _clean_loc(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
+    errors = []
+    for err in exc.errors():
+        msg = str(err.get("msg", "invalid value"))
+        errors.append(FieldError(loc=_clean_loc(err.get("loc", ())), msg=msg, type=str(err.get("type", "value_error"))))
+    return errors
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    errors = exc.errors if isinstance(exc, InvalidInput) else None
+    return problem_response(request, exc.status, exc.detail, slug=exc.slug, errors=errors, headers=exc.headers)
+
+
+async def _request_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc)
+    detail = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors)
+    return problem_response(request, 422, detail, slug="validation-error", errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+    return problem_response(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+
+
+async def _unexpected(request: Request, _exc: Exception) -> Response:
+    return problem_response(request, 500, "An unexpected error occurred; it has been logged.", slug="internal-error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as problem+json, 500s without a traceback or SQL."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` entry of a route, so openapi.yaml documents its problem+json errors."""
+    return {
+        status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {PROBLEM_JSON: {}}}
+        for status in statuses
+    }

@@ -1,0 +1,108 @@
+"""Keyset pagination: opaque cursors, sort specifications and the `WHERE (key, id) > (…)` seek.
+
+A cursor carries the sort it was made for and the last row's key values, so page 10 000 is one index seek
+like page 1, and a cursor replayed with another sort is refused rather than silently wrong.
+"""
+
+import base64
+import binascii
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from app.core.errors import BadRequest
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One documented sort: a non-null column (the row id breaks ties) and a direction."""
+
+    column: KeyedColumnElement[Any]
+    descending: bool = False
+
+
+def encode_cursor(sort: str, values: Sequence[Any]) -> str:
+    """Opaque, URL-safe cursor for the row after which the next page starts."""
+    payload = orjson.dumps({"s": sort, "k": [_jsonable(v) for v in values]})
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> list[Any]:
+    """The key values a cursor carries; 400 when it was forged, truncated or made for another sort."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeEncodeError, orjson.JSONDecodeError):
+        raise BadRequest("The cursor is not valid; start again without one.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("k"), list) or len(data["k"]) != 2:
+        raise BadRequest("The cursor is not valid; start again without one.")
+    if data.get("s") != sort:
+        raise BadRequest(f"The cursor was made for another sort than `{sort}`; start again without one.")
+    return list(data["k"])
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date | uuid.UUID):
+        return value.isoformat() if not isinstance(value, uuid.UUID) else str(value)
+    return value
+
+
+def _typed(column: KeyedColumnElement[Any], raw: Any) -> Any:
+    """Turn a cursor's JSON value back into the column's Python type, refusing anything else."""
+    python_type = column.type.python_type
+    parsers: dict[type[Any], Any] = {datetime: datetime.fromisoformat, date: date.fromisoformat, uuid.UUID: uuid.UUID}
+    try:
+        if python_type in parsers and isinstance(raw, str):
+            value = parsers[python_type](raw)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                raise ValueError("naive datetime")
+            return value
+        if python_type is str and isinstance(raw, str):
+            return raw
+        if python_type is int and type(raw) is int:
+            return raw
+    except ValueError:
+        pass
+    raise BadRequest("The cursor is not valid; start again without one.")
+
+
+def seek(
+    stmt: Select[Any], key: SortKey, id_column: KeyedColumnElement[Any], cursor: str | None, sort: str
+) -> Select[Any]:
+    """Order by the sort key then id, and start after the cursor's row when one is given."""
+    order = (key.column.desc(), id_column.desc()) if key.descending else (key.column.asc(), id_column.asc())
+    stmt = stmt.order_by(*order)
+    if cursor is None:
+        return stmt
+    raw_value, raw_id = decode_cursor(cursor, sort)
+    value, row_id = _typed(key.column, raw_value), _typed(id_column, raw_id)
+    pair = tuple_(key.column, id_column)
+    after: ColumnElement[bool] = pair < (value, row_id) if key.descending else pair > (value, row_id)
+    return stmt.where(after)
+
+
+def next_cursor(rows: Sequence[Mapping[str, Any]], limit: int, key: SortKey, sort: str) -> str | None:
+    """The cursor after the last row of a full page (the query fetched limit + 1 rows to know)."""
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor(sort, [last[key.column.key], last["id"]])
+
+
+def sorts_for(model: Any, *names: str) -> dict[str, SortKey]:
+    """`name` and `-name` for each sortable column, plus created_at and updated_at both ways."""
+    table = model.__table__
+    sorts: dict[str, SortKey] = {}
+    for name in (*names, "created_at", "updated_at"):
+        sorts[name] = SortKey(table.c[name])
+        sorts[f"-{name}"] = SortKey(table.c[name], descending=True)
+    return sorts

@@ -1,0 +1,144 @@
+"""Bases for request and response shapes, and the reusable field types with their rules."""
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, Optional, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+
+from app.core.text import fold
+
+
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    if isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
+class Input(BaseModel):
+    """A request body: unknown fields are refused, and no text may carry NUL (PostgreSQL cannot store it)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for value in data.values():
+                _no_nul(value)
+        return data
+
+
+class Read(BaseModel):
+    """A response body built from a table row; fields have no defaults so OpenAPI marks them required."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class EntityRead(Read):
+    """What every domain entity shows: identity, timestamps and the version behind its ETag."""
+
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a keyset-paginated list."""
+
+    items: list[ItemT]
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
+    total: int | None = Field(default=None, description="Count of all matching items, with `include_total=true`.")
+
+
+def _check_slug(value: str) -> str:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return value
+    raise ValueError("a slug may not look like a UUID (items are addressed by either)")
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or " " in value:
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown IANA time zone (e.g. Europe/Paris, Indian/Reunion)") from None
+    return value
+
+
+def _check_code(value: str) -> str:
+    return value if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value) else fold(value).replace(" ", "-")
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=r"\S")]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+Slug = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=120, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+    AfterValidator(_check_slug),
+]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+Url = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_check_url)]
+Email = Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_timezone)]
+Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
+Cents = Annotated[int, Field(gt=0, le=9_000_000_000_000_000, description="Integer euro cents.")]
+ThemeCode = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_check_code)]
+
+
+InputT = TypeVar("InputT", bound=Input)
+
+
+def partial(model: type[InputT], name: str, doc: str) -> type[Input]:
+    """The PATCH shape of a create schema: the same fields, all optional, unknown fields still refused."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        annotation: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        optional = Optional[annotation]  # noqa: UP045 (a runtime union with a typing special form)
+        fields[field_name] = (optional, Field(default=None, description=info.description))
+    return create_model(name, __base__=Input, __doc__=doc, **fields)
+
+
+def merge_patch(create_schema: type[InputT], entity: Any, patch: Input) -> InputT:
+    """Apply a JSON merge patch to an entity's current state and validate the result as a whole.
+
+    Validating the merged document with the create schema means a PATCH obeys exactly the rules of a POST,
+    cross-field ones included (an `ends_on` patched before the stored `starts_on` is refused).
+    """
+    current = {name: getattr(entity, name) for name in create_schema.model_fields}
+    current.update(patch.model_dump(exclude_unset=True))
+    try:
+        return create_schema.model_validate(current)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors(include_url=False)]
+        ) from None

@@ -1,0 +1,5 @@
+"""HTTP routes of events."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

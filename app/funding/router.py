@@ -1,0 +1,5 @@
+"""HTTP routes of funding."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

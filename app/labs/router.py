@@ -1,0 +1,54 @@
+"""HTTP routes of labs."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.core.db import SessionDep
+from app.core.errors import error_responses
+from app.core.listing import page_response
+from app.core.schemas import Page, merge_patch
+from app.labs import service
+from app.labs.dependencies import LabDep
+from app.labs.schemas import LabCreate, LabFilters, LabRead, LabUpdate
+from app.models import Lab
+
+router = APIRouter(prefix="/labs", tags=["labs"])
+
+
+@router.get("", response_model=Page[LabRead], responses=error_responses(400, 422))
+async def list_labs(session: SessionDep, request: Request, params: Annotated[LabFilters, Query()]) -> Response:
+    """List labs, filtered and keyset-paginated."""
+    return page_response(request, LabRead, await service.list_labs(session, params))
+
+
+@router.post("", status_code=201, response_model=LabRead, responses=error_responses(409, 422))
+async def create_lab(session: SessionDep, request: Request, response: Response, body: LabCreate) -> Lab:
+    """Create a lab; its slug is derived from the name unless given."""
+    lab = await service.create_lab(session, body)
+    response.headers["Location"] = str(request.url_for("get_lab", lab=str(lab.id)))
+    return lab
+
+
+@router.get("/{lab}", response_model=LabRead, responses=error_responses(404))
+async def get_lab(lab: LabDep) -> Lab:
+    """Read one lab, by id or slug."""
+    return lab
+
+
+@router.patch("/{lab}", response_model=LabRead, responses=error_responses(404, 409, 422))
+async def update_lab(session: SessionDep, lab: LabDep, body: LabUpdate) -> Lab:  # type: ignore[valid-type]
+    """Change some fields of a lab (JSON merge patch: `null` clears a field)."""
+    return await service.replace_lab(session, lab, merge_patch(LabCreate, lab, body))
+
+
+@router.put("/{lab}", response_model=LabRead, responses=error_responses(404, 409, 422))
+async def replace_lab(session: SessionDep, lab: LabDep, body: LabCreate) -> Lab:
+    """Replace a lab with a full representation; omitted optional fields are cleared."""
+    return await service.replace_lab(session, lab, body)
+
+
+@router.delete("/{lab}", status_code=204, responses=error_responses(404, 409))
+async def delete_lab(session: SessionDep, lab: LabDep) -> None:
+    """Delete a lab; refused (409) while projects, events or allocations name it."""
+    await service.delete_lab(session, lab)

@@ -1,0 +1,62 @@
+"""Use cases of labs."""
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import crud
+from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
+from app.core.pagination import sorts_for
+from app.labs.schemas import LabCreate, LabFilters
+from app.models import Allocation, Event, Lab, Organization, Project, Region
+
+SPEC = ResourceSpec(
+    model=Lab,
+    noun="lab",
+    sorts=sorts_for(Lab, "name"),
+    default_sort="name",
+    slug_field="slug",
+    slug_source="name",
+    search_fields=("name", "city", "description"),
+    unique_fields=("slug", "external_id"),
+    references={
+        "region_code": Reference(Region, "region"),
+        "host_organization_id": Reference(Organization, "organization"),
+    },
+    blockers=(
+        Blocker("projects", Project.lab_id),  # type: ignore[arg-type]
+        Blocker("events", Event.lab_id),  # type: ignore[arg-type]
+        Blocker("allocations", Allocation.lab_id),  # type: ignore[arg-type]
+    ),
+)
+
+
+def filters(params: LabFilters) -> list[ColumnElement[bool]]:
+    where = crud.common_filters(SPEC, params.q, params.updated_since)
+    if params.region:
+        where.append(SPEC.column("region_code") == params.region)
+    if params.status:
+        where.append(SPEC.column("status") == params.status)
+    if params.host:
+        where.append(SPEC.column("host_organization_id").in_(crud.reference_ids(Organization, params.host)))
+    return where
+
+
+async def list_labs(session: AsyncSession, params: LabFilters) -> PageResult:
+    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort))
+
+
+async def get_lab(session: AsyncSession, ident: str) -> Lab:
+    return await crud.get(session, SPEC, ident)
+
+
+async def create_lab(session: AsyncSession, data: LabCreate) -> Lab:
+    return await crud.insert(session, SPEC, data.model_dump())
+
+
+async def replace_lab(session: AsyncSession, lab: Lab, data: LabCreate) -> Lab:
+    return await crud.update(session, SPEC, lab, data.model_dump())
+
+
+async def delete_lab(session: AsyncSession, lab: Lab) -> None:
+    """Refused while projects, events or allocations still name the lab."""
+    await crud.delete(session, SPEC, lab)

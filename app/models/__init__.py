@@ -1,0 +1,29 @@
+"""Every table, imported once so Alembic and the relationships see them all."""
+
+from app.models.base import Entity, UTCDateTime, utcnow
+from app.models.campaigns import Campaign
+from app.models.events import Event
+from app.models.funding import Allocation, Disbursement, FundingStream
+from app.models.labs import Lab
+from app.models.organizations import Organization
+from app.models.projects import Project, ProjectPartner, ProjectStatusChange
+from app.models.reference import EventFormat, Region, Theme
+
+__all__ = [
+    "Allocation",
+    "Campaign",
+    "Disbursement",
+    "Entity",
+    "Event",
+    "EventFormat",
+    "FundingStream",
+    "Lab",
+    "Organization",
+    "Project",
+    "ProjectPartner",
+    "ProjectStatusChange",
+    "Region",
+    "Theme",
+    "UTCDateTime",
+    "utcnow",
+]

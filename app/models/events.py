@@ -1,0 +1,46 @@
+"""Events: webinars, trainings, workshops… held by labs and organizations."""
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Index, String, Text
+from sqlmodel import Field
+
+from app.models.base import Entity, UTCDateTime
+
+
+class Event(Entity, table=True):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
+        CheckConstraint("participants_count IS NULL OR participants_count >= 0", name="participants_positive"),
+        CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
+        Index("ix_events_starts_at_id", "starts_at", "id"),
+        Index("ix_events_region_code_starts_at_id", "region_code", "starts_at", "id"),
+    )
+
+    external_id: str | None = Field(default=None, sa_type=String(200), unique=True)
+    title: str = Field(sa_type=String(300), nullable=False)
+    description: str | None = Field(default=None, sa_type=Text)
+    theme_code: str = Field(foreign_key="themes.code", sa_type=String(64), nullable=False, index=True)
+    tags: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    format: str = Field(foreign_key="event_formats.code", sa_type=String(64), nullable=False, index=True)
+    attendance_mode: str = Field(sa_type=String(20), nullable=False)
+    audience: str = Field(sa_type=String(20), nullable=False)
+    starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    ends_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    timezone: str = Field(sa_type=String(64), nullable=False)
+    # The calendar day the event starts on where it happens, so months and weeks group in local time.
+    local_start_date: date = Field(nullable=False)
+    status: str = Field(sa_type=String(20), nullable=False, index=True)
+    organizer_organization_id: uuid.UUID | None = Field(default=None, foreign_key="organizations.id", index=True)
+    lab_id: uuid.UUID | None = Field(default=None, foreign_key="labs.id", index=True)
+    project_id: uuid.UUID | None = Field(default=None, foreign_key="projects.id", index=True)
+    campaign_id: uuid.UUID | None = Field(default=None, foreign_key="campaigns.id", index=True)
+    region_code: str | None = Field(default=None, foreign_key="regions.code", sa_type=String(3))
+    city: str | None = Field(default=None, sa_type=String(200))
+    online_url: str | None = Field(default=None, sa_type=String(1000))
+    registration_url: str | None = Field(default=None, sa_type=String(1000))
+    capacity: int | None = None
+    participants_count: int | None = None
+    search_text: str = Field(default="", sa_type=Text, nullable=False)

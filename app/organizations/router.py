@@ -1,0 +1,5 @@
+"""HTTP routes of organizations."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Read-only reference data: regions, themes, event formats."""

@@ -1,0 +1,35 @@
+"""Every router of the API, in the order the documentation shows them."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.campaigns.router import router as campaigns_router
+from app.events.router import router as events_router
+from app.funding.router import router as funding_router
+from app.labs.router import router as labs_router
+from app.organizations.router import router as organizations_router
+from app.projects.router import router as projects_router
+from app.reference.router import router as reference_router
+
+API_PREFIX = "/api/v1"
+
+ROUTERS: list[APIRouter] = [
+    reference_router,
+    organizations_router,
+    labs_router,
+    funding_router,
+    projects_router,
+    campaigns_router,
+    events_router,
+]
+
+TAGS: list[dict[str, Any]] = [
+    {"name": "reference", "description": "Regions, themes and event formats (read-only, shipped by migrations)."},
+    {"name": "organizations", "description": "Public and social-economy actors: hosts, partners, organizers, funders."},
+    {"name": "labs", "description": "Territorial public-innovation labs."},
+    {"name": "funding", "description": "Funding streams (FTAP, France Relance), allocations and disbursements."},
+    {"name": "projects", "description": "Transformation projects and actions, their partners and status history."},
+    {"name": "campaigns", "description": "Named periods of events, such as the Mois de l'innovation publique."},
+    {"name": "events", "description": "Webinars, trainings, workshops and other events."},
+]
