@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Optional, TypeVar
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     create_model,
     model_validator,
 )
@@ -142,3 +144,15 @@ def merge_patch(create_schema: type[InputT], entity: Any, patch: Input) -> Input
         raise RequestValidationError(
             [{**err, "loc": ("body", *err["loc"])} for err in exc.errors(include_url=False)]
         ) from None
+
+
+def ends_after(start_field: str) -> Callable[[Any, ValidationInfo], Any]:
+    """A field validator for an end that must be on or after `start_field` (declared before it)."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        start = info.data.get(start_field)
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"must be on or after {start_field}")
+        return value
+
+    return check
