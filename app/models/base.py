@@ -50,6 +50,6 @@ class Entity(SQLModel):
     """Identity, timestamps and the version that backs the ETag; every domain table has them."""
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
     version: int = Field(default=1, nullable=False)

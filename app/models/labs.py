@@ -24,7 +24,7 @@ class Lab(Entity, table=True):
     host_organization_id: uuid.UUID | None = Field(default=None, foreign_key="organizations.id", index=True)
     status: str = Field(sa_type=String(20), nullable=False)
     founded_on: date | None = None
-    website: str | None = Field(default=None, sa_type=String(500))
+    website: str | None = Field(default=None, sa_type=String(1000))
     contact_email: str | None = Field(default=None, sa_type=String(320))
     latitude: float | None = None
     longitude: float | None = None

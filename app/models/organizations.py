@@ -16,5 +16,5 @@ class Organization(Entity, table=True):
     siret: str | None = Field(default=None, sa_type=String(14), unique=True)
     rna: str | None = Field(default=None, sa_type=String(10))
     region_code: str | None = Field(default=None, foreign_key="regions.code", sa_type=String(3), index=True)
-    website: str | None = Field(default=None, sa_type=String(500))
+    website: str | None = Field(default=None, sa_type=String(1000))
     search_text: str = Field(default="", sa_type=Text, nullable=False)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 16:57:41.123002+00:00
+Create Date: 2026-11-25 17:13:04.427918+00:00
 """
 
 from collections.abc import Sequence
@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_campaigns_slug")),
     )
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_campaigns_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_campaigns_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_campaigns_updated_at"), ["updated_at"], unique=False)
 
@@ -70,19 +71,16 @@ def upgrade() -> None:
         sa.Column("siret", sa.String(length=14), nullable=True),
         sa.Column("rna", sa.String(length=10), nullable=True),
         sa.Column("region_code", sa.String(length=3), nullable=True),
-        sa.Column("website", sa.String(length=500), nullable=True),
+        sa.Column("website", sa.String(length=1000), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["region_code"],
-            ["regions.code"],
-            name=op.f("fk_organizations_region_code_regions"),
-        ),
+        sa.ForeignKeyConstraint(["region_code"], ["regions.code"], name=op.f("fk_organizations_region_code_regions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
         sa.UniqueConstraint("external_id", name=op.f("uq_organizations_external_id")),
         sa.UniqueConstraint("siret", name=op.f("uq_organizations_siret")),
         sa.UniqueConstraint("slug", name=op.f("uq_organizations_slug")),
     )
     with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_organizations_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_organizations_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_organizations_region_code"), ["region_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_organizations_updated_at"), ["updated_at"], unique=False)
@@ -104,8 +102,7 @@ def upgrade() -> None:
         sa.Column("ends_on", sa.Date(), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.CheckConstraint(
-            "envelope_cents IS NULL OR envelope_cents >= 0",
-            name=op.f("ck_funding_streams_envelope_positive"),
+            "envelope_cents IS NULL OR envelope_cents >= 0", name=op.f("ck_funding_streams_envelope_positive")
         ),
         sa.ForeignKeyConstraint(
             ["managing_organization_id"],
@@ -117,10 +114,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("external_id", name=op.f("uq_funding_streams_external_id")),
     )
     with op.batch_alter_table("funding_streams", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_funding_streams_created_at"), ["created_at"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_funding_streams_managing_organization_id"),
-            ["managing_organization_id"],
-            unique=False,
+            batch_op.f("ix_funding_streams_managing_organization_id"), ["managing_organization_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_funding_streams_updated_at"), ["updated_at"], unique=False)
 
@@ -138,24 +134,20 @@ def upgrade() -> None:
         sa.Column("host_organization_id", sa.Uuid(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("founded_on", sa.Date(), nullable=True),
-        sa.Column("website", sa.String(length=500), nullable=True),
+        sa.Column("website", sa.String(length=1000), nullable=True),
         sa.Column("contact_email", sa.String(length=320), nullable=True),
         sa.Column("latitude", sa.Float(), nullable=True),
         sa.Column("longitude", sa.Float(), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.CheckConstraint(
-            "latitude IS NULL OR (latitude >= -90 AND latitude <= 90)",
-            name=op.f("ck_labs_latitude_range"),
+            "latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name=op.f("ck_labs_latitude_range")
         ),
         sa.CheckConstraint(
-            "longitude IS NULL OR (longitude >= -180 AND longitude <= 180)",
-            name=op.f("ck_labs_longitude_range"),
+            "longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name=op.f("ck_labs_longitude_range")
         ),
         sa.ForeignKeyConstraint(
-            ["host_organization_id"],
-            ["organizations.id"],
-            name=op.f("fk_labs_host_organization_id_organizations"),
+            ["host_organization_id"], ["organizations.id"], name=op.f("fk_labs_host_organization_id_organizations")
         ),
         sa.ForeignKeyConstraint(["region_code"], ["regions.code"], name=op.f("fk_labs_region_code_regions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_labs")),
@@ -163,11 +155,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_labs_slug")),
     )
     with op.batch_alter_table("labs", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_labs_host_organization_id"),
-            ["host_organization_id"],
-            unique=False,
-        )
+        batch_op.create_index(batch_op.f("ix_labs_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_labs_host_organization_id"), ["host_organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_labs_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_labs_region_code"), ["region_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_labs_updated_at"), ["updated_at"], unique=False)
@@ -197,23 +186,15 @@ def upgrade() -> None:
         sa.Column("replicates_project_id", sa.Uuid(), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.CheckConstraint(
-            "agents_involved IS NULL OR agents_involved >= 0",
-            name=op.f("ck_projects_agents_involved_positive"),
+            "agents_involved IS NULL OR agents_involved >= 0", name=op.f("ck_projects_agents_involved_positive")
         ),
         sa.CheckConstraint(
-            "users_involved IS NULL OR users_involved >= 0",
-            name=op.f("ck_projects_users_involved_positive"),
+            "users_involved IS NULL OR users_involved >= 0", name=op.f("ck_projects_users_involved_positive")
         ),
         sa.ForeignKeyConstraint(["lab_id"], ["labs.id"], name=op.f("fk_projects_lab_id_labs")),
+        sa.ForeignKeyConstraint(["region_code"], ["regions.code"], name=op.f("fk_projects_region_code_regions")),
         sa.ForeignKeyConstraint(
-            ["region_code"],
-            ["regions.code"],
-            name=op.f("fk_projects_region_code_regions"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["replicates_project_id"],
-            ["projects.id"],
-            name=op.f("fk_projects_replicates_project_id_projects"),
+            ["replicates_project_id"], ["projects.id"], name=op.f("fk_projects_replicates_project_id_projects")
         ),
         sa.ForeignKeyConstraint(["theme_code"], ["themes.code"], name=op.f("fk_projects_theme_code_themes")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_projects")),
@@ -221,13 +202,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_projects_slug")),
     )
     with op.batch_alter_table("projects", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_projects_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_projects_lab_id"), ["lab_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_projects_region_code"), ["region_code"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_projects_replicates_project_id"),
-            ["replicates_project_id"],
-            unique=False,
-        )
+        batch_op.create_index(batch_op.f("ix_projects_replicates_project_id"), ["replicates_project_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_projects_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_projects_theme_code"), ["theme_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_projects_title"), ["title"], unique=False)
@@ -261,30 +239,19 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["lab_id"], ["labs.id"], name=op.f("fk_allocations_lab_id_labs")),
         sa.ForeignKeyConstraint(
-            ["organization_id"],
-            ["organizations.id"],
-            name=op.f("fk_allocations_organization_id_organizations"),
+            ["organization_id"], ["organizations.id"], name=op.f("fk_allocations_organization_id_organizations")
         ),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], name=op.f("fk_allocations_project_id_projects")),
         sa.ForeignKeyConstraint(
-            ["project_id"],
-            ["projects.id"],
-            name=op.f("fk_allocations_project_id_projects"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["stream_id"],
-            ["funding_streams.id"],
-            name=op.f("fk_allocations_stream_id_funding_streams"),
+            ["stream_id"], ["funding_streams.id"], name=op.f("fk_allocations_stream_id_funding_streams")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_allocations")),
         sa.UniqueConstraint("external_id", name=op.f("uq_allocations_external_id")),
     )
     with op.batch_alter_table("allocations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_allocations_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_allocations_lab_id"), ["lab_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_allocations_organization_id"),
-            ["organization_id"],
-            unique=False,
-        )
+        batch_op.create_index(batch_op.f("ix_allocations_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_allocations_project_id"), ["project_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_allocations_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_allocations_stream_id"), ["stream_id"], unique=False)
@@ -320,25 +287,13 @@ def upgrade() -> None:
         sa.Column("capacity", sa.Integer(), nullable=True),
         sa.Column("participants_count", sa.Integer(), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
-        sa.CheckConstraint(
-            "capacity IS NULL OR capacity >= 0",
-            name=op.f("ck_events_capacity_positive"),
-        ),
+        sa.CheckConstraint("capacity IS NULL OR capacity >= 0", name=op.f("ck_events_capacity_positive")),
         sa.CheckConstraint("ends_at >= starts_at", name=op.f("ck_events_ends_after_start")),
         sa.CheckConstraint(
-            "participants_count IS NULL OR participants_count >= 0",
-            name=op.f("ck_events_participants_positive"),
+            "participants_count IS NULL OR participants_count >= 0", name=op.f("ck_events_participants_positive")
         ),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_events_campaign_id_campaigns"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["format"],
-            ["event_formats.code"],
-            name=op.f("fk_events_format_event_formats"),
-        ),
+        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name=op.f("fk_events_campaign_id_campaigns")),
+        sa.ForeignKeyConstraint(["format"], ["event_formats.code"], name=op.f("fk_events_format_event_formats")),
         sa.ForeignKeyConstraint(["lab_id"], ["labs.id"], name=op.f("fk_events_lab_id_labs")),
         sa.ForeignKeyConstraint(
             ["organizer_organization_id"],
@@ -346,30 +301,21 @@ def upgrade() -> None:
             name=op.f("fk_events_organizer_organization_id_organizations"),
         ),
         sa.ForeignKeyConstraint(["project_id"], ["projects.id"], name=op.f("fk_events_project_id_projects")),
-        sa.ForeignKeyConstraint(
-            ["region_code"],
-            ["regions.code"],
-            name=op.f("fk_events_region_code_regions"),
-        ),
+        sa.ForeignKeyConstraint(["region_code"], ["regions.code"], name=op.f("fk_events_region_code_regions")),
         sa.ForeignKeyConstraint(["theme_code"], ["themes.code"], name=op.f("fk_events_theme_code_themes")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
         sa.UniqueConstraint("external_id", name=op.f("uq_events_external_id")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_events_campaign_id"), ["campaign_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_events_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_format"), ["format"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_lab_id"), ["lab_id"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_events_organizer_organization_id"),
-            ["organizer_organization_id"],
-            unique=False,
+            batch_op.f("ix_events_organizer_organization_id"), ["organizer_organization_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_events_project_id"), ["project_id"], unique=False)
-        batch_op.create_index(
-            "ix_events_region_code_starts_at_id",
-            ["region_code", "starts_at", "id"],
-            unique=False,
-        )
+        batch_op.create_index("ix_events_region_code_starts_at_id", ["region_code", "starts_at", "id"], unique=False)
         batch_op.create_index("ix_events_starts_at_id", ["starts_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_theme_code"), ["theme_code"], unique=False)
@@ -386,30 +332,18 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.ForeignKeyConstraint(
-            ["organization_id"],
-            ["organizations.id"],
-            name=op.f("fk_project_partners_organization_id_organizations"),
+            ["organization_id"], ["organizations.id"], name=op.f("fk_project_partners_organization_id_organizations")
         ),
-        sa.ForeignKeyConstraint(
-            ["project_id"],
-            ["projects.id"],
-            name=op.f("fk_project_partners_project_id_projects"),
-        ),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], name=op.f("fk_project_partners_project_id_projects")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_project_partners")),
         sa.UniqueConstraint("external_id", name=op.f("uq_project_partners_external_id")),
         sa.UniqueConstraint(
-            "project_id",
-            "organization_id",
-            "role",
-            name=op.f("uq_project_partners_project_id_organization_id_role"),
+            "project_id", "organization_id", "role", name=op.f("uq_project_partners_project_id_organization_id_role")
         ),
     )
     with op.batch_alter_table("project_partners", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_project_partners_organization_id"),
-            ["organization_id"],
-            unique=False,
-        )
+        batch_op.create_index(batch_op.f("ix_project_partners_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_project_partners_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_project_partners_project_id"), ["project_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_project_partners_updated_at"), ["updated_at"], unique=False)
 
@@ -422,18 +356,12 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
-            ["project_id"],
-            ["projects.id"],
-            name=op.f("fk_project_status_changes_project_id_projects"),
+            ["project_id"], ["projects.id"], name=op.f("fk_project_status_changes_project_id_projects")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_project_status_changes")),
     )
     with op.batch_alter_table("project_status_changes", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_project_status_changes_project_id"),
-            ["project_id"],
-            unique=False,
-        )
+        batch_op.create_index(batch_op.f("ix_project_status_changes_project_id"), ["project_id"], unique=False)
 
     op.create_table(
         "disbursements",
@@ -447,21 +375,15 @@ def upgrade() -> None:
         sa.Column("paid_on", sa.Date(), nullable=False),
         sa.CheckConstraint("amount_cents > 0", name=op.f("ck_disbursements_amount_positive")),
         sa.ForeignKeyConstraint(
-            ["allocation_id"],
-            ["allocations.id"],
-            name=op.f("fk_disbursements_allocation_id_allocations"),
+            ["allocation_id"], ["allocations.id"], name=op.f("fk_disbursements_allocation_id_allocations")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_disbursements")),
         sa.UniqueConstraint("external_id", name=op.f("uq_disbursements_external_id")),
     )
     with op.batch_alter_table("disbursements", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_disbursements_allocation_id"),
-            ["allocation_id"],
-            unique=False,
-        )
+        batch_op.create_index(batch_op.f("ix_disbursements_allocation_id"), ["allocation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_disbursements_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_disbursements_updated_at"), ["updated_at"], unique=False)
-
     _seed_reference_data()
 
 
@@ -519,6 +441,7 @@ def _seed_reference_data() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("disbursements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_disbursements_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_disbursements_created_at"))
         batch_op.drop_index(batch_op.f("ix_disbursements_allocation_id"))
 
     op.drop_table("disbursements")
@@ -530,6 +453,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_project_partners_updated_at"))
         batch_op.drop_index(batch_op.f("ix_project_partners_project_id"))
         batch_op.drop_index(batch_op.f("ix_project_partners_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_project_partners_created_at"))
 
     op.drop_table("project_partners")
     with op.batch_alter_table("events", schema=None) as batch_op:
@@ -542,6 +466,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_events_organizer_organization_id"))
         batch_op.drop_index(batch_op.f("ix_events_lab_id"))
         batch_op.drop_index(batch_op.f("ix_events_format"))
+        batch_op.drop_index(batch_op.f("ix_events_created_at"))
         batch_op.drop_index(batch_op.f("ix_events_campaign_id"))
 
     op.drop_table("events")
@@ -552,6 +477,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_allocations_project_id"))
         batch_op.drop_index(batch_op.f("ix_allocations_organization_id"))
         batch_op.drop_index(batch_op.f("ix_allocations_lab_id"))
+        batch_op.drop_index(batch_op.f("ix_allocations_created_at"))
 
     op.drop_table("allocations")
     with op.batch_alter_table("projects", schema=None) as batch_op:
@@ -562,6 +488,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_projects_replicates_project_id"))
         batch_op.drop_index(batch_op.f("ix_projects_region_code"))
         batch_op.drop_index(batch_op.f("ix_projects_lab_id"))
+        batch_op.drop_index(batch_op.f("ix_projects_created_at"))
 
     op.drop_table("projects")
     with op.batch_alter_table("labs", schema=None) as batch_op:
@@ -569,17 +496,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_labs_region_code"))
         batch_op.drop_index(batch_op.f("ix_labs_name"))
         batch_op.drop_index(batch_op.f("ix_labs_host_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_labs_created_at"))
 
     op.drop_table("labs")
     with op.batch_alter_table("funding_streams", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_funding_streams_updated_at"))
         batch_op.drop_index(batch_op.f("ix_funding_streams_managing_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_funding_streams_created_at"))
 
     op.drop_table("funding_streams")
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_organizations_updated_at"))
         batch_op.drop_index(batch_op.f("ix_organizations_region_code"))
         batch_op.drop_index(batch_op.f("ix_organizations_name"))
+        batch_op.drop_index(batch_op.f("ix_organizations_created_at"))
 
     op.drop_table("organizations")
     op.drop_table("themes")
@@ -588,5 +518,6 @@ def downgrade() -> None:
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_campaigns_updated_at"))
         batch_op.drop_index(batch_op.f("ix_campaigns_name"))
+        batch_op.drop_index(batch_op.f("ix_campaigns_created_at"))
 
     op.drop_table("campaigns")
