@@ -200,7 +200,8 @@ async def _free_slug(session: AsyncSession, spec: ResourceSpec[Any], source: str
 
 
 def _search_text(spec: ResourceSpec[Any], values: Mapping[str, Any]) -> str:
-    return search_text(*(str(values[f]) for f in spec.search_fields if values.get(f) is not None))
+    parts = (values.get(f) for f in spec.search_fields)
+    return search_text(*(" ".join(map(str, p)) if isinstance(p, list) else str(p) for p in parts if p is not None))
 
 
 async def _flush(session: AsyncSession, spec: ResourceSpec[Any]) -> None:
