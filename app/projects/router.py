@@ -1,5 +1,145 @@
-"""HTTP routes of projects."""
+"""HTTP routes of projects, their partners and their status history."""
 
-from fastapi import APIRouter
+from collections.abc import Sequence
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Query, Request, Response
+
+from app.core.db import SessionDep
+from app.core.errors import error_responses
+from app.core.listing import page_response
+from app.core.schemas import Page, merge_patch
+from app.core.security import ActorDep
+from app.labs.dependencies import LabDep
+from app.models import Project, ProjectPartner, ProjectStatusChange
+from app.projects import service
+from app.projects.dependencies import PartnerDep, ProjectDep
+from app.projects.schemas import (
+    LabProjectFilters,
+    PartnerChange,
+    PartnerCreate,
+    PartnerFilters,
+    PartnerRead,
+    PartnerUpdate,
+    ProjectCreate,
+    ProjectFilters,
+    ProjectRead,
+    ProjectUpdate,
+    StatusChangeRead,
+)
+
+router = APIRouter(tags=["projects"])
+
+
+@router.get("/projects", response_model=Page[ProjectRead], responses=error_responses(400, 422))
+async def list_projects(session: SessionDep, request: Request, params: Annotated[ProjectFilters, Query()]) -> Response:
+    """List projects and actions, filtered and keyset-paginated."""
+    return page_response(request, ProjectRead, await service.list_projects(session, params))
+
+
+@router.post("/projects", status_code=201, response_model=ProjectRead, responses=error_responses(409, 422))
+async def create_project(
+    session: SessionDep, request: Request, response: Response, actor: ActorDep, body: ProjectCreate
+) -> Project:
+    """Create a project or action, in any status; its slug is derived from the title unless given."""
+    project = await service.create_project(session, body, actor=actor)
+    response.headers["Location"] = str(request.url_for("get_project", project=str(project.id)))
+    return project
+
+
+@router.get("/projects/{project}", response_model=ProjectRead, responses=error_responses(404))
+async def get_project(project: ProjectDep) -> Project:
+    """Read one project, by id or slug."""
+    return project
+
+
+@router.patch("/projects/{project}", response_model=ProjectRead, responses=error_responses(404, 409, 422))
+async def update_project(
+    session: SessionDep,
+    project: ProjectDep,
+    actor: ActorDep,
+    body: ProjectUpdate,  # type: ignore[valid-type]
+) -> Project:
+    """Change some fields of a project (JSON merge patch); a status change must follow the lifecycle."""
+    return await service.replace_project(session, project, merge_patch(ProjectCreate, project, body), actor=actor)
+
+
+@router.put("/projects/{project}", response_model=ProjectRead, responses=error_responses(404, 409, 422))
+async def replace_project(session: SessionDep, project: ProjectDep, actor: ActorDep, body: ProjectCreate) -> Project:
+    """Replace a project with a full representation; omitted optional fields are cleared."""
+    return await service.replace_project(session, project, body, actor=actor)
+
+
+@router.delete("/projects/{project}", status_code=204, responses=error_responses(404, 409))
+async def delete_project(session: SessionDep, project: ProjectDep) -> None:
+    """Delete a project with its partners and history; refused (409) while events, allocations or replicas name it."""
+    await service.delete_project(session, project)
+
+
+@router.get("/projects/{project}/history", response_model=list[StatusChangeRead], responses=error_responses(404))
+async def project_history(session: SessionDep, project: ProjectDep) -> Sequence[ProjectStatusChange]:
+    """The project's status changes, oldest first, each with its date and actor."""
+    return await service.history(session, project)
+
+
+@router.get("/labs/{lab}/projects", response_model=Page[ProjectRead], responses=error_responses(400, 404, 422))
+async def list_lab_projects(
+    session: SessionDep, request: Request, lab: LabDep, params: Annotated[LabProjectFilters, Query()]
+) -> Response:
+    """List the projects a lab leads or supports, filtered and keyset-paginated."""
+    return page_response(request, ProjectRead, await service.list_lab_projects(session, lab, params))
+
+
+@router.get("/projects/{project}/partners", response_model=Page[PartnerRead], responses=error_responses(400, 404, 422))
+async def list_partners(
+    session: SessionDep, request: Request, project: ProjectDep, params: Annotated[PartnerFilters, Query()]
+) -> Response:
+    """List the organizations taking part in a project, with their roles."""
+    return page_response(request, PartnerRead, await service.list_partners(session, project, params))
+
+
+@router.post(
+    "/projects/{project}/partners",
+    status_code=201,
+    response_model=PartnerRead,
+    responses=error_responses(404, 409, 422),
+)
+async def create_partner(
+    session: SessionDep, request: Request, response: Response, project: ProjectDep, body: PartnerCreate
+) -> ProjectPartner:
+    """Add an organization to a project in a role; the same organization holds each role once."""
+    partner = await service.create_partner(session, project, body)
+    response.headers["Location"] = str(request.url_for("get_partner", project=str(project.id), partner=str(partner.id)))
+    return partner
+
+
+@router.get("/projects/{project}/partners/{partner}", response_model=PartnerRead, responses=error_responses(404))
+async def get_partner(partner: PartnerDep) -> ProjectPartner:
+    """Read one partner of a project."""
+    return partner
+
+
+@router.patch(
+    "/projects/{project}/partners/{partner}", response_model=PartnerRead, responses=error_responses(404, 409, 422)
+)
+async def update_partner(
+    session: SessionDep,
+    partner: PartnerDep,
+    body: PartnerUpdate,  # type: ignore[valid-type]
+) -> ProjectPartner:
+    """Change a partner's role or external id (JSON merge patch)."""
+    return await service.replace_partner(session, partner, merge_patch(PartnerChange, partner, body))
+
+
+@router.put(
+    "/projects/{project}/partners/{partner}", response_model=PartnerRead, responses=error_responses(404, 409, 422)
+)
+async def replace_partner(session: SessionDep, partner: PartnerDep, body: PartnerChange) -> ProjectPartner:
+    """Replace a partner's role and external id; the organization stays."""
+    return await service.replace_partner(session, partner, body)
+
+
+@router.delete("/projects/{project}/partners/{partner}", status_code=204, responses=error_responses(404))
+async def delete_partner(session: SessionDep, partner: PartnerDep) -> None:
+    """Remove an organization's role from a project."""
+    await service.delete_partner(session, partner)
