@@ -1,5 +1,56 @@
 """HTTP routes of campaigns."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Query, Request, Response
+
+from app.campaigns import service
+from app.campaigns.dependencies import CampaignDep
+from app.campaigns.schemas import CampaignCreate, CampaignFilters, CampaignRead, CampaignUpdate
+from app.core.db import SessionDep
+from app.core.errors import error_responses
+from app.core.listing import page_response
+from app.core.schemas import Page, merge_patch
+from app.models import Campaign
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+
+@router.get("", response_model=Page[CampaignRead], responses=error_responses(400, 422))
+async def list_campaigns(
+    session: SessionDep, request: Request, params: Annotated[CampaignFilters, Query()]
+) -> Response:
+    """List campaigns, filtered and keyset-paginated."""
+    return page_response(request, CampaignRead, await service.list_campaigns(session, params))
+
+
+@router.post("", status_code=201, response_model=CampaignRead, responses=error_responses(409, 422))
+async def create_campaign(session: SessionDep, request: Request, response: Response, body: CampaignCreate) -> Campaign:
+    """Create a campaign; its slug is derived from the name unless given."""
+    campaign = await service.create_campaign(session, body)
+    response.headers["Location"] = str(request.url_for("get_campaign", campaign=str(campaign.id)))
+    return campaign
+
+
+@router.get("/{campaign}", response_model=CampaignRead, responses=error_responses(404))
+async def get_campaign(campaign: CampaignDep) -> Campaign:
+    """Read one campaign, by id or slug."""
+    return campaign
+
+
+@router.patch("/{campaign}", response_model=CampaignRead, responses=error_responses(404, 409, 422))
+async def update_campaign(session: SessionDep, campaign: CampaignDep, body: CampaignUpdate) -> Campaign:  # type: ignore[valid-type]
+    """Change some fields of a campaign (JSON merge patch: `null` clears a field)."""
+    return await service.replace_campaign(session, campaign, merge_patch(CampaignCreate, campaign, body))
+
+
+@router.put("/{campaign}", response_model=CampaignRead, responses=error_responses(404, 409, 422))
+async def replace_campaign(session: SessionDep, campaign: CampaignDep, body: CampaignCreate) -> Campaign:
+    """Replace a campaign with a full representation; omitted optional fields are cleared."""
+    return await service.replace_campaign(session, campaign, body)
+
+
+@router.delete("/{campaign}", status_code=204, responses=error_responses(404, 409))
+async def delete_campaign(session: SessionDep, campaign: CampaignDep) -> None:
+    """Delete a campaign; refused (409) while events belong to it."""
+    await service.delete_campaign(session, campaign)

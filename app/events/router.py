@@ -1,5 +1,72 @@
-"""HTTP routes of events."""
+"""HTTP routes of events, and the event lists nested under a lab and a campaign."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Query, Request, Response
+
+from app.campaigns.dependencies import CampaignDep
+from app.core.db import SessionDep
+from app.core.errors import error_responses
+from app.core.listing import page_response
+from app.core.schemas import Page, merge_patch
+from app.events import service
+from app.events.dependencies import EventDep
+from app.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
+from app.labs.dependencies import LabDep
+from app.models import Event
+
+router = APIRouter(tags=["events"])
+
+
+@router.get("/events", response_model=Page[EventRead], responses=error_responses(400, 422))
+async def list_events(session: SessionDep, request: Request, params: Annotated[EventFilters, Query()]) -> Response:
+    """List events, filtered and keyset-paginated, by start time unless sorted otherwise."""
+    return page_response(request, EventRead, await service.list_events(session, params))
+
+
+@router.post("/events", status_code=201, response_model=EventRead, responses=error_responses(409, 422))
+async def create_event(session: SessionDep, request: Request, response: Response, body: EventCreate) -> Event:
+    """Create an event; times without an offset are read in its time zone (by default its region's)."""
+    event = await service.create_event(session, body)
+    response.headers["Location"] = str(request.url_for("get_event", event=str(event.id)))
+    return event
+
+
+@router.get("/events/{event}", response_model=EventRead, responses=error_responses(404))
+async def get_event(event: EventDep) -> Event:
+    """Read one event, by id."""
+    return event
+
+
+@router.patch("/events/{event}", response_model=EventRead, responses=error_responses(404, 409, 422))
+async def update_event(session: SessionDep, event: EventDep, body: EventUpdate) -> Event:  # type: ignore[valid-type]
+    """Change some fields of an event (JSON merge patch: `null` clears a field)."""
+    return await service.replace_event(session, event, merge_patch(EventCreate, event, body))
+
+
+@router.put("/events/{event}", response_model=EventRead, responses=error_responses(404, 409, 422))
+async def replace_event(session: SessionDep, event: EventDep, body: EventCreate) -> Event:
+    """Replace an event with a full representation; omitted optional fields are cleared or defaulted again."""
+    return await service.replace_event(session, event, body)
+
+
+@router.delete("/events/{event}", status_code=204, responses=error_responses(404))
+async def delete_event(session: SessionDep, event: EventDep) -> None:
+    """Delete an event."""
+    await service.delete_event(session, event)
+
+
+@router.get("/labs/{lab}/events", response_model=Page[EventRead], responses=error_responses(400, 404, 422))
+async def list_lab_events(
+    session: SessionDep, request: Request, lab: LabDep, params: Annotated[EventFilters, Query()]
+) -> Response:
+    """List the events a lab holds, with the filters of the event list."""
+    return page_response(request, EventRead, await service.list_events(session, params, lab=lab))
+
+
+@router.get("/campaigns/{campaign}/events", response_model=Page[EventRead], responses=error_responses(400, 404, 422))
+async def list_campaign_events(
+    session: SessionDep, request: Request, campaign: CampaignDep, params: Annotated[EventFilters, Query()]
+) -> Response:
+    """List the events of a campaign, with the filters of the event list."""
+    return page_response(request, EventRead, await service.list_events(session, params, campaign=campaign))

@@ -1,0 +1,52 @@
+"""Use cases of campaigns."""
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.campaigns.schemas import CampaignCreate, CampaignFilters
+from app.core import crud
+from app.core.crud import Blocker, PageResult, ResourceSpec
+from app.core.pagination import sorts_for
+from app.models import Campaign, Event
+
+SPEC = ResourceSpec(
+    model=Campaign,
+    noun="campaign",
+    sorts=sorts_for(Campaign, "name", "starts_on"),
+    default_sort="name",
+    slug_field="slug",
+    slug_source="name",
+    search_fields=("name", "description"),
+    unique_fields=("slug", "external_id"),
+    blockers=(Blocker("events", Event.campaign_id),),  # type: ignore[arg-type]
+)
+
+
+def filters(params: CampaignFilters) -> list[ColumnElement[bool]]:
+    where = crud.common_filters(SPEC, params.q, params.updated_since)
+    if params.starts_after is not None:
+        where.append(SPEC.column("starts_on") >= params.starts_after)
+    if params.starts_before is not None:
+        where.append(SPEC.column("starts_on") < params.starts_before)
+    return where
+
+
+async def list_campaigns(session: AsyncSession, params: CampaignFilters) -> PageResult:
+    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort))
+
+
+async def get_campaign(session: AsyncSession, ident: str) -> Campaign:
+    return await crud.get(session, SPEC, ident)
+
+
+async def create_campaign(session: AsyncSession, data: CampaignCreate) -> Campaign:
+    return await crud.insert(session, SPEC, data.model_dump())
+
+
+async def replace_campaign(session: AsyncSession, campaign: Campaign, data: CampaignCreate) -> Campaign:
+    return await crud.update(session, SPEC, campaign, data.model_dump())
+
+
+async def delete_campaign(session: AsyncSession, campaign: Campaign) -> None:
+    """Refused while events belong to the campaign: its figures would silently change."""
+    await crud.delete(session, SPEC, campaign)
