@@ -25,13 +25,19 @@ Every error is `application/problem+json` (RFC 9457).
 
 
 def _problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
-    """Document error bodies under application/problem+json, the type they are actually sent with."""
+    """Document every error body as the Problem it is, under the media type it is actually sent with.
+
+    FastAPI's own 422 entry names its `{"detail": [...]}` shape, which this app never sends.
+    """
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 if status[0] in "45" and "application/json" in content:
-                    content[PROBLEM_JSON] = content.pop("application/json")
+                    del content["application/json"]
+                    content[PROBLEM_JSON] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(unused, None)
     return schema
 
 
