@@ -9,8 +9,9 @@ import pytest
 from app.core.config import Settings
 from app.demo.catalog import DEMO_NOTE
 from app.demo.dataset import Dataset, Kind, Ref, build_dataset
-from app.demo.seed import seed
+from app.demo.seed import SeedError, seed
 from app.organizations.schemas import luhn_valid
+from tests.factories import create_lab, create_stream
 from tests.helpers import total
 
 pytestmark = pytest.mark.anyio
@@ -131,3 +132,26 @@ class TestSeedDemo:
         assert (await client.get("/api/v1/labs/bretagne")).json() == samples[0]
         assert (await client.get(f"/api/v1/events/{samples[1]['id']}")).json() == samples[1]
         assert (await client.get(f"/api/v1/projects/{samples[2]['id']}")).json() == samples[2]
+
+    async def test_existing_stream_with_the_same_code_is_used(
+        self, client: httpx2.AsyncClient, settings: Settings
+    ) -> None:
+        stream = await create_stream(client, code="FTAP", name="FTAP", envelope_cents=70_000_000_000)
+
+        report = await seed(settings)
+
+        assert (report.created[Kind.stream], report.present[Kind.stream]) == (1, 1)
+        assert await total(client, "/api/v1/funding-streams") == 2
+        assert await count(client, "/api/v1/allocations", stream=stream["id"]) > 0
+        assert (await client.get(f"/api/v1/funding-streams/{stream['id']}")).json() == stream
+
+    async def test_a_refused_record_stops_the_run_and_writes_nothing(
+        self, client: httpx2.AsyncClient, settings: Settings
+    ) -> None:
+        await create_lab(client, slug="bretagne")
+
+        with pytest.raises(SeedError, match="demo-lab-bretagne"):
+            await seed(settings)
+
+        assert await total(client, "/api/v1/labs") == 1
+        assert await total(client, "/api/v1/organizations") == 0
