@@ -151,13 +151,11 @@ async def list_page(
 
 
 async def _check_references(session: AsyncSession, spec: ResourceSpec[Any], values: Mapping[str, Any]) -> None:
+    """Each reference given must name an existing row (the session's identity map answers repeats for free)."""
     errors = []
     for name, ref in spec.references.items():
         value = values.get(name)
-        if value is None:
-            continue
-        pk = next(iter(ref.model.__table__.primary_key.columns))  # type: ignore[attr-defined]
-        if (await session.execute(select(pk).where(pk == value))).first() is None:
+        if value is not None and await session.get(ref.model, value) is None:
             errors.append(FieldError(loc=["body", name], msg=f"no {ref.noun} '{value}'", type="reference_not_found"))
     if errors:
         raise InvalidInput(errors)
