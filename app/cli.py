@@ -10,7 +10,8 @@ import yaml
 from rich.console import Console
 
 from app.core import migrations
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine
 
 cli = typer.Typer(help="Lab Registry: France's territorial public-innovation labs.", no_args_is_help=True)
 console = Console()
@@ -62,12 +63,30 @@ def openapi(
     console.print(f"Wrote {output}.")
 
 
+def require_migrated(settings: Settings) -> None:
+    """Stop with a clear message, rather than a database error, when the schema is not at the code's head."""
+
+    async def pending() -> bool:
+        engine = create_engine(settings)
+        try:
+            return await migrations.pending_migrations(engine)
+        finally:
+            await engine.dispose()
+
+    if asyncio.run(pending()):
+        console.print(
+            "[red]The database is not migrated to the latest revision: run `lab-registry migrate` first.[/red]"
+        )
+        raise typer.Exit(2)
+
+
 @cli.command("seed-demo")
 def seed_demo() -> None:
     """Load the synthetic demo dataset (idempotent: a second run changes nothing)."""
     from app.demo.seed import seed
 
     settings = get_settings()
+    require_migrated(settings)
     report = asyncio.run(seed(settings))
     console.print(report)
 

@@ -65,3 +65,18 @@ class TestMigrate:
         assert set(SQLModel.metadata.tables) <= tables
         assert version == head
         assert regions == 18
+
+
+class TestSeedDemo:
+    @pytest.mark.usefixtures("fresh_settings")
+    def test_refuses_an_unmigrated_database_with_a_clear_message(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = tmp_path / "empty.db"
+        monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+        result = runner.invoke(cli, ["seed-demo"])
+        assert result.exit_code == 2
+        assert "lab-registry migrate" in result.output
+        with closing(sqlite3.connect(path)) as connection:
+            tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        assert tables == []
