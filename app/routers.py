@@ -11,6 +11,7 @@ from app.labs.router import router as labs_router
 from app.organizations.router import router as organizations_router
 from app.projects.router import router as projects_router
 from app.reference.router import router as reference_router
+from app.stats.router import router as stats_router
 
 API_PREFIX = "/api/v1"
 
@@ -22,6 +23,7 @@ ROUTERS: list[APIRouter] = [
     projects_router,
     campaigns_router,
     events_router,
+    stats_router,
 ]
 
 TAGS: list[dict[str, Any]] = [
@@ -32,4 +34,5 @@ TAGS: list[dict[str, Any]] = [
     {"name": "projects", "description": "Transformation projects and actions, their partners and status history."},
     {"name": "campaigns", "description": "Named periods of events, such as the Mois de l'innovation publique."},
     {"name": "events", "description": "Webinars, trainings, workshops and other events."},
+    {"name": "stats", "description": "Figures computed from the data: overview, events, projects, funding, coverage."},
 ]

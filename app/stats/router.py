@@ -1,0 +1,5 @@
+"""HTTP routes of statistics."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
