@@ -1,6 +1,8 @@
 """`lab-registry`: the command line of the service; it calls the same services as the HTTP routes."""
 
 import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -8,10 +10,15 @@ import typer
 import uvicorn
 import yaml
 from rich.console import Console
+from rich.table import Table
 
+from app.auth import service as auth_service
+from app.auth.schemas import Scope
 from app.core import migrations
 from app.core.config import Settings, get_settings
-from app.core.db import create_engine
+from app.core.db import create_engine, session_scope
+from app.core.errors import NotFound
+from app.models import ApiKey
 
 cli = typer.Typer(help="Lab Registry: France's territorial public-innovation labs.", no_args_is_help=True)
 console = Console()
@@ -89,6 +96,99 @@ def seed_demo() -> None:
     require_migrated(settings)
     report = asyncio.run(seed(settings))
     console.print(report)
+
+
+def _parse_scopes(value: str) -> list[Scope]:
+    try:
+        return [Scope(part.strip()) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"scopes are a comma-separated list of {', '.join(s.value for s in Scope)}") from None
+
+
+def _parse_expiry(value: str | None) -> datetime | None:
+    """A date means the key stops working when that day begins (UTC); a datetime needs its offset."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            "give a date (2027-01-31) or a datetime with offset (2027-01-31T18:00:00+01:00)"
+        ) from None
+    if len(value) == 10:
+        return parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        raise typer.BadParameter("a datetime needs its offset (e.g. +01:00 or Z)")
+    return parsed
+
+
+@cli.command("create-api-key")
+def create_api_key(
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: read, write, admin.")] = "read",
+    expires: Annotated[
+        str | None, typer.Option(help="Expiry: a date (UTC midnight) or a datetime with offset.")
+    ] = None,
+) -> None:
+    """Create an API key; the key itself is printed alone on the last line, and never shown again."""
+    parsed_scopes = _parse_scopes(scopes)
+    if not parsed_scopes:
+        raise typer.BadParameter("give at least one scope", param_hint="--scopes")
+    expires_at = _parse_expiry(expires)
+    settings = get_settings()
+    require_migrated(settings)
+
+    async def create() -> tuple[ApiKey, str]:
+        async with session_scope(settings) as session:
+            return await auth_service.create_key(session, name=name, scopes=parsed_scopes, expires_at=expires_at)
+
+    row, key = asyncio.run(create())
+    console.print(f"Created API key '{row.name}' ({row.prefix}…, id {row.id}) with scopes {', '.join(row.scopes)}.")
+    console.print("Store it now: it is not shown again.")
+    typer.echo(key)
+
+
+@cli.command("list-api-keys")
+def list_api_keys() -> None:
+    """List API keys (never the keys themselves)."""
+    settings = get_settings()
+    require_migrated(settings)
+
+    async def rows() -> Sequence[ApiKey]:
+        async with session_scope(settings) as session:
+            return await auth_service.list_keys(session)
+
+    table = Table("id", "prefix", "name", "scopes", "created", "last used", "expires", "revoked")
+    for row in asyncio.run(rows()):
+        table.add_row(
+            str(row.id),
+            row.prefix,
+            row.name,
+            ",".join(row.scopes),
+            *(
+                f"{moment:%Y-%m-%d %H:%M}" if moment else "—"
+                for moment in (row.created_at, row.last_used_at, row.expires_at, row.revoked_at)
+            ),
+        )
+    console.print(table)
+
+
+@cli.command("revoke-api-key")
+def revoke_api_key(key: Annotated[str, typer.Argument(help="The key's id or prefix, as listed.")]) -> None:
+    """Revoke an API key at once and for good."""
+    settings = get_settings()
+    require_migrated(settings)
+
+    async def revoke() -> ApiKey:
+        async with session_scope(settings) as session:
+            return await auth_service.revoke_key(session, await auth_service.get_key(session, key))
+
+    try:
+        row = asyncio.run(revoke())
+    except NotFound as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Revoked API key '{row.name}' ({row.prefix}…).")
 
 
 def main() -> None:

@@ -4,14 +4,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.cors import CORSMiddleware
 
+from app.auth.dependencies import admin_only, by_method
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import PROBLEM_JSON, install_error_handlers
-from app.routers import API_PREFIX, ROUTERS, TAGS
+from app.core.middleware import BodySizeLimit, SecurityHeaders
+from app.routers import ADMIN_ROUTERS, API_PREFIX, ROUTERS, TAGS
 
 DESCRIPTION = """\
 System of record for France's territorial public-innovation labs: the labs, the money that funds them
@@ -24,21 +27,64 @@ Every error is `application/problem+json` (RFC 9457).
 """
 
 
-def _problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
+_PROBLEM = {"schema": {"$ref": "#/components/schemas/Problem"}}
+_ACCESS_ERRORS = {
+    "401": "Missing, malformed, unknown, expired or revoked API key",
+    "403": "The API key lacks the scope this operation needs",
+    "413": "The request body is over the size limit",
+}
+
+
+def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Document every error body as the Problem it is, under the media type it is actually sent with.
 
-    FastAPI's own 422 entry names its `{"detail": [...]}` shape, which this app never sends.
+    FastAPI's own 422 entry names its `{"detail": [...]}` shape, which this app never sends. The access check
+    guards whole routers, so its answers are added here: 401 anywhere under the API (a bad key is refused
+    even on a public read), 403 and 413 on the operations that carry a body or change something.
     """
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            for status, response in operation.get("responses", {}).items():
-                content = response.get("content", {})
-                if status[0] in "45" and "application/json" in content:
-                    del content["application/json"]
-                    content[PROBLEM_JSON] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for path_name, path in schema.get("paths", {}).items():
+        for method, operation in path.items():
+            responses = operation.setdefault("responses", {})
+            if path_name.startswith(API_PREFIX):
+                statuses = ["401"] if method == "get" else ["401", "403"]
+                if method in {"post", "put", "patch"}:
+                    statuses.append("413")
+                for status in statuses:
+                    responses.setdefault(status, {"description": _ACCESS_ERRORS[status]})
+            for status, response in responses.items():
+                if status[0] in "45":
+                    content = response.setdefault("content", {})
+                    content.pop("application/json", None)
+                    content[PROBLEM_JSON] = _PROBLEM
     for unused in ("HTTPValidationError", "ValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(unused, None)
     return schema
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Body limits innermost, then CORS (only when origins are configured), security headers outermost."""
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        limits_by_prefix={f"{API_PREFIX}/imports": settings.max_import_bytes},
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
+            expose_headers=["ETag", "Link", "Location", "X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc", "/static-offline-docs"))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -67,7 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(by_method)])
+    for router in ADMIN_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(admin_only)])
+    _add_middleware(app, settings)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -78,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
-            app.openapi_schema = _problem_media_types(schema)
+            app.openapi_schema = _document_errors(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.auth.router import router as api_keys_router
 from app.campaigns.router import router as campaigns_router
 from app.events.router import router as events_router
 from app.funding.router import router as funding_router
@@ -15,6 +16,7 @@ from app.stats.router import router as stats_router
 
 API_PREFIX = "/api/v1"
 
+# Guarded by method: reads public (or any valid key, by setting), writes need the `write` scope.
 ROUTERS: list[APIRouter] = [
     reference_router,
     organizations_router,
@@ -26,6 +28,9 @@ ROUTERS: list[APIRouter] = [
     stats_router,
 ]
 
+# Guarded as a whole: every operation needs the `admin` scope.
+ADMIN_ROUTERS: list[APIRouter] = [api_keys_router]
+
 TAGS: list[dict[str, Any]] = [
     {"name": "reference", "description": "Regions, themes and event formats (read-only, shipped by migrations)."},
     {"name": "organizations", "description": "Public and social-economy actors: hosts, partners, organizers, funders."},
@@ -34,5 +39,6 @@ TAGS: list[dict[str, Any]] = [
     {"name": "projects", "description": "Transformation projects and actions, their partners and status history."},
     {"name": "campaigns", "description": "Named periods of events, such as the Mois de l'innovation publique."},
     {"name": "events", "description": "Webinars, trainings, workshops and other events."},
+    {"name": "api-keys", "description": "API keys and their scopes (admin scope)."},
     {"name": "stats", "description": "Figures computed from the data: overview, events, projects, funding, coverage."},
 ]

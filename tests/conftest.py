@@ -9,17 +9,21 @@ creates a database of its own on that server (`lr_test_<random>`), and drops it 
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
 import httpx2
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from app.auth import service as auth_service
+from app.auth.schemas import Scope
 from app.core import migrations
 from app.core.config import Settings
 from app.main import create_app
@@ -79,14 +83,43 @@ async def _empty_tables(app_engine: object) -> None:
                 await connection.execute(text(f"DELETE FROM {table}"))
 
 
+KeyMaker = Callable[..., Awaitable[str]]
+
+
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
-    """An HTTP client on the app (lifespan running); the database is emptied afterwards."""
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx2.ASGITransport(app=manager.app)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
-            try:
-                yield http
-            finally:
-                await _empty_tables(app.state.engine)
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan running; the database is emptied afterwards."""
+    application = create_app(settings)
+    async with LifespanManager(application):
+        try:
+            yield application
+        finally:
+            await _empty_tables(application.state.engine)
+
+
+@pytest.fixture
+async def make_key(app: FastAPI) -> KeyMaker:
+    """Issue a real API key in the test database: `await make_key("write", expires_at=…)`."""
+
+    async def make(*scopes: str, name: str = "tests", expires_at: datetime | None = None) -> str:
+        async with app.state.sessionmaker() as session, session.begin():
+            _, key = await auth_service.create_key(
+                session, name=name, scopes=[Scope(s) for s in scopes], expires_at=expires_at
+            )
+        return key
+
+    return make
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
+    """An HTTP client on the app that sends no API key."""
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture
+async def client(anonymous: httpx2.AsyncClient, make_key: KeyMaker) -> httpx2.AsyncClient:
+    """An HTTP client that sends a key with the `read` and `write` scopes, as an integrating app would."""
+    anonymous.headers["Authorization"] = f"Bearer {await make_key('read', 'write', name='integrating app')}"
+    return anonymous

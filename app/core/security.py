@@ -1,15 +1,15 @@
-"""Who is acting: the actor recorded in histories (and, with API keys, the audit trail)."""
+"""Who is acting: the name writes are recorded under in histories (and later the audit trail)."""
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 ANONYMOUS = "anonymous"
 
 
-async def current_actor() -> str:
-    """The name writes are recorded under; anonymous until API keys identify the caller."""
-    return ANONYMOUS
+async def current_actor(request: Request) -> str:
+    """The caller's API key name, set by the access check that guards every router; anonymous without one."""
+    return str(getattr(request.state, "actor", ANONYMOUS))
 
 
 ActorDep = Annotated[str, Depends(current_actor)]

@@ -1,5 +1,6 @@
 """Every table, imported once so Alembic and the relationships see them all."""
 
+from app.models.auth import ApiKey
 from app.models.base import Entity, UTCDateTime, utcnow
 from app.models.campaigns import Campaign
 from app.models.events import Event
@@ -11,6 +12,7 @@ from app.models.reference import EventFormat, Region, Theme
 
 __all__ = [
     "Allocation",
+    "ApiKey",
     "Campaign",
     "Disbursement",
     "Entity",

@@ -94,9 +94,9 @@ class TestHistory:
         await move(client, project, "scaling")
         entries = await history(client, project)
         assert [(e["from_status"], e["to_status"], e["actor"]) for e in entries] == [
-            (None, "exploring", "anonymous"),
-            ("exploring", "designing", "anonymous"),
-            ("designing", "scaling", "anonymous"),
+            (None, "exploring", "integrating app"),
+            ("exploring", "designing", "integrating app"),
+            ("designing", "scaling", "integrating app"),
         ]
         assert all(entry.keys() == {"from_status", "to_status", "at", "actor"} for entry in entries)
         instants = [datetime.fromisoformat(str(e["at"])) for e in entries]

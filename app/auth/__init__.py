@@ -1,0 +1,1 @@
+"""Access: API keys with scopes, checked on every request."""

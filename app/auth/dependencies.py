@@ -1,0 +1,81 @@
+"""Access checks, applied to whole routers so that no route can be added without one.
+
+`by_method` guards the domain routers: reads are public unless PUBLIC_READS is off (then they need `read`),
+every write needs `write`. `admin_only` guards key management. Both record the caller on the request so
+histories (and later the audit trail) name the key.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth import service
+from app.auth.schemas import Scope
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, Unauthenticated
+from app.models.auth import ApiKey
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key, sent as `Authorization: Bearer lr_…`. Create the first one with "
+    "`lab-registry create-api-key --name NAME --scopes write,admin`.",
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def _challenge(error: str | None = None, scope: Scope | None = None) -> dict[str, str]:
+    parts = ['Bearer realm="lab-registry"']
+    if error:
+        parts.append(f'error="{error}"')
+    if scope:
+        parts.append(f'scope="{scope.value}"')
+    return {"WWW-Authenticate": ", ".join(parts)}
+
+
+async def _caller(request: Request, session: SessionDep, _credentials: BearerDep) -> ApiKey | None:
+    """The key the request presents, None when it presents none; 401 for anything presented but not valid."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "The Authorization header must be `Bearer <API key>`.", headers=_challenge("invalid_request")
+        )
+    key = await service.find_active_key(session, token.strip())
+    if key is None:
+        raise Unauthenticated("The API key is unknown, expired or revoked.", headers=_challenge("invalid_token"))
+    request.state.api_key = key
+    request.state.actor = key.name
+    return key
+
+
+CallerDep = Annotated[ApiKey | None, Depends(_caller)]
+
+
+def _require(key: ApiKey | None, scope: Scope) -> None:
+    if key is None:
+        raise Unauthenticated(f"This operation needs an API key with the `{scope.value}` scope.", headers=_challenge())
+    if scope.value not in key.scopes:
+        raise Forbidden(
+            f"The API key '{key.name}' lacks the `{scope.value}` scope.",
+            headers=_challenge("insufficient_scope", scope),
+        )
+
+
+async def by_method(request: Request, key: CallerDep) -> None:
+    """Reads are public, or with PUBLIC_READS off need a key (any valid key reads); writes need `write`."""
+    if request.method in READ_METHODS:
+        if key is None and not request.app.state.settings.public_reads:
+            _require(key, Scope.read)
+        return
+    _require(key, Scope.write)
+
+
+async def admin_only(key: CallerDep) -> None:
+    """Key management needs `admin`, for reads too."""
+    _require(key, Scope.admin)

@@ -1,0 +1,44 @@
+"""Key management (admin scope): list, create (the key is shown once), revoke."""
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from app.auth import service
+from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from app.core.db import SessionDep
+from app.core.errors import error_responses
+from app.models.auth import ApiKey
+
+router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+
+KeyIdent = Annotated[str, Path(description="Key id, or its prefix as shown by the list.", max_length=64)]
+
+
+@router.get("", response_model=list[ApiKeyRead])
+async def list_api_keys(session: SessionDep) -> Sequence[ApiKey]:
+    """Every key, revoked and expired ones included; never the keys themselves."""
+    return await service.list_keys(session)
+
+
+@router.post("", status_code=201, response_model=ApiKeyCreated, responses=error_responses(422))
+async def create_api_key(
+    session: SessionDep, request: Request, response: Response, body: ApiKeyCreate
+) -> ApiKeyCreated:
+    """Create a key; the answer is the only time the key itself is shown."""
+    row, key = await service.create_key(session, name=body.name, scopes=body.scopes, expires_at=body.expires_at)
+    response.headers["Location"] = str(request.url_for("get_api_key", key=str(row.id)))
+    return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(row).model_dump(), "key": key})
+
+
+@router.get("/{key}", response_model=ApiKeyRead, responses=error_responses(404))
+async def get_api_key(session: SessionDep, key: KeyIdent) -> ApiKey:
+    """One key, by id or prefix."""
+    return await service.get_key(session, key)
+
+
+@router.delete("/{key}", status_code=204, responses=error_responses(404))
+async def revoke_api_key(session: SessionDep, key: KeyIdent) -> None:
+    """Revoke a key at once and for good; it stays listed with its `revoked_at`."""
+    await service.revoke_key(session, await service.get_key(session, key))

@@ -1,0 +1,102 @@
+"""Issuing, listing, revoking and checking API keys.
+
+A key is `lr_` + 43 URL-safe characters (256 random bits). Only its SHA-256 is stored: a slow password hash
+adds nothing for secrets of that entropy, and a fast one keeps every request cheap. The row is found by the
+key's prefix and the hashes compared in constant time.
+"""
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.schemas import Scope
+from app.core.errors import NotFound
+from app.models.auth import ApiKey
+from app.models.base import utcnow
+
+KEY_PREFIX = "lr_"
+_PREFIX_LENGTH = len(KEY_PREFIX) + 8
+_KEY_LENGTH = len(KEY_PREFIX) + 43
+# last_used_at is written at most this often per key, so reads do not turn into writes.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def looks_like_key(token: str) -> bool:
+    """Shape check before any query: the prefix, the length, URL-safe base64 characters."""
+    body = token[len(KEY_PREFIX) :]
+    return (
+        token.startswith(KEY_PREFIX)
+        and len(token) == _KEY_LENGTH
+        and all(c.isascii() and (c.isalnum() or c in "-_") for c in body)
+    )
+
+
+async def create_key(
+    session: AsyncSession, *, name: str, scopes: Sequence[Scope], expires_at: datetime | None
+) -> tuple[ApiKey, str]:
+    """A new key row and the key itself, which the caller shows once."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(
+        name=name,
+        prefix=key[:_PREFIX_LENGTH],
+        key_hash=_hash(key),
+        scopes=sorted({Scope(s).value for s in scopes}),
+        expires_at=expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    return row, key
+
+
+async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
+    return (await session.execute(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id)))).scalars().all()
+
+
+async def get_key(session: AsyncSession, ident: str) -> ApiKey:
+    """A key by id or by its prefix (as printed by `list-api-keys`)."""
+    try:
+        clause = col(ApiKey.id) == uuid.UUID(ident)
+    except ValueError:
+        clause = col(ApiKey.prefix) == ident
+    row = (await session.execute(select(ApiKey).where(clause))).scalars().first()
+    if row is None:
+        raise NotFound(f"No API key '{ident}'.")
+    return row
+
+
+async def revoke_key(session: AsyncSession, row: ApiKey) -> ApiKey:
+    """Revoking is final and keeps the row, so the audit trail can still name the key."""
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        await session.flush()
+    return row
+
+
+async def find_active_key(session: AsyncSession, token: str) -> ApiKey | None:
+    """The unrevoked, unexpired key a token is, or None; marks it used."""
+    if not looks_like_key(token):
+        return None
+    candidates = (await session.execute(select(ApiKey).where(col(ApiKey.prefix) == token[:_PREFIX_LENGTH]))).scalars()
+    digest = _hash(token)
+    now = utcnow()
+    for row in candidates:
+        if not hmac.compare_digest(row.key_hash, digest):
+            continue
+        if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+            return None
+        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+            row.last_used_at = now
+            await session.flush()
+        return row
+    return None
