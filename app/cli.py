@@ -38,11 +38,19 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (PostgreSQL only beyond 1).")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Serve the API (docs at /docs)."""
-    console.print(f"Lab Registry on http://{host}:{port}/docs")
-    uvicorn.run("app.main:app", host=host, port=port, reload=reload)
+    settings = get_settings()
+    if workers > 1 and settings.is_sqlite:
+        console.print(
+            "[red]SQLite takes one writer at a time and cannot be shared by several worker processes: "
+            "serve it with --workers 1, or set DATABASE_URL to PostgreSQL to scale out.[/red]"
+        )
+        raise typer.Exit(2)
+    console.print(f"Lab Registry on http://{host}:{port}/docs ({workers} worker{'s' if workers > 1 else ''})")
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, reload=reload)
 
 
 def render_openapi() -> str:
