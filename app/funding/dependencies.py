@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
+from app.core.concurrency import conditional
 from app.core.db import SessionDep
 from app.funding import service
 from app.models import Allocation, Disbursement, FundingStream
@@ -16,6 +17,7 @@ async def load_stream(
 
 
 FundingStreamDep = Annotated[FundingStream, Depends(load_stream)]
+FundingStreamItem = Annotated[FundingStream, Depends(conditional(load_stream))]
 
 
 async def load_allocation(
@@ -25,6 +27,7 @@ async def load_allocation(
 
 
 AllocationDep = Annotated[Allocation, Depends(load_allocation)]
+AllocationItem = Annotated[Allocation, Depends(conditional(load_allocation))]
 
 
 async def load_disbursement(
@@ -36,3 +39,4 @@ async def load_disbursement(
 
 
 DisbursementDep = Annotated[Disbursement, Depends(load_disbursement)]
+DisbursementItem = Annotated[Disbursement, Depends(conditional(load_disbursement))]

@@ -4,12 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.schemas import Page, merge_patch
 from app.funding import service
-from app.funding.dependencies import AllocationDep, DisbursementDep, FundingStreamDep
+from app.funding.dependencies import (
+    AllocationDep,
+    AllocationItem,
+    DisbursementItem,
+    FundingStreamItem,
+)
 from app.funding.schemas import (
     AllocationCreate,
     AllocationFilters,
@@ -26,7 +32,7 @@ from app.funding.schemas import (
 )
 from app.models import Allocation, Disbursement, FundingStream
 
-router = APIRouter(tags=["funding"])
+router = APIRouter(route_class=ItemRoute, tags=["funding"])
 
 STREAMS = "/funding-streams"
 STREAM = "/funding-streams/{stream}"
@@ -55,7 +61,7 @@ async def create_funding_stream(
 
 
 @router.get(STREAM, response_model=FundingStreamRead, responses=error_responses(404))
-async def get_funding_stream(stream: FundingStreamDep) -> FundingStream:
+async def get_funding_stream(stream: FundingStreamItem) -> FundingStream:
     """Read one funding stream, by id or by code in any case (`ftap` is `FTAP`)."""
     return stream
 
@@ -63,7 +69,7 @@ async def get_funding_stream(stream: FundingStreamDep) -> FundingStream:
 @router.patch(STREAM, response_model=FundingStreamRead, responses=error_responses(404, 409, 422))
 async def update_funding_stream(
     session: SessionDep,
-    stream: FundingStreamDep,
+    stream: FundingStreamItem,
     body: FundingStreamUpdate,  # type: ignore[valid-type]
 ) -> FundingStream:
     """Change some fields of a funding stream (JSON merge patch: `null` clears a field)."""
@@ -72,14 +78,14 @@ async def update_funding_stream(
 
 @router.put(STREAM, response_model=FundingStreamRead, responses=error_responses(404, 409, 422))
 async def replace_funding_stream(
-    session: SessionDep, stream: FundingStreamDep, body: FundingStreamCreate
+    session: SessionDep, stream: FundingStreamItem, body: FundingStreamCreate
 ) -> FundingStream:
     """Replace a funding stream with a full representation; omitted optional fields are cleared."""
     return await service.replace_stream(session, stream, body)
 
 
 @router.delete(STREAM, status_code=204, responses=error_responses(404, 409))
-async def delete_funding_stream(session: SessionDep, stream: FundingStreamDep) -> None:
+async def delete_funding_stream(session: SessionDep, stream: FundingStreamItem) -> None:
     """Delete a funding stream; refused (409) while allocations draw on it."""
     await service.delete_stream(session, stream)
 
@@ -103,7 +109,7 @@ async def create_allocation(
 
 
 @router.get(ALLOCATION, response_model=AllocationRead, responses=error_responses(404))
-async def get_allocation(allocation: AllocationDep) -> Allocation:
+async def get_allocation(allocation: AllocationItem) -> Allocation:
     """Read one allocation, by id."""
     return allocation
 
@@ -111,7 +117,7 @@ async def get_allocation(allocation: AllocationDep) -> Allocation:
 @router.patch(ALLOCATION, response_model=AllocationRead, responses=error_responses(404, 409, 422))
 async def update_allocation(
     session: SessionDep,
-    allocation: AllocationDep,
+    allocation: AllocationItem,
     body: AllocationUpdate,  # type: ignore[valid-type]
 ) -> Allocation:
     """Change some fields of an allocation (JSON merge patch: `null` clears a field)."""
@@ -119,13 +125,13 @@ async def update_allocation(
 
 
 @router.put(ALLOCATION, response_model=AllocationRead, responses=error_responses(404, 409, 422))
-async def replace_allocation(session: SessionDep, allocation: AllocationDep, body: AllocationCreate) -> Allocation:
+async def replace_allocation(session: SessionDep, allocation: AllocationItem, body: AllocationCreate) -> Allocation:
     """Replace an allocation with a full representation; omitted optional fields are cleared."""
     return await service.replace_allocation(session, allocation, body)
 
 
 @router.delete(ALLOCATION, status_code=204, responses=error_responses(404, 409))
-async def delete_allocation(session: SessionDep, allocation: AllocationDep) -> None:
+async def delete_allocation(session: SessionDep, allocation: AllocationItem) -> None:
     """Delete an allocation; refused (409) while disbursements were paid against it."""
     await service.delete_allocation(session, allocation)
 
@@ -153,7 +159,7 @@ async def create_disbursement(
 
 
 @router.get(DISBURSEMENT, response_model=DisbursementRead, responses=error_responses(404))
-async def get_disbursement(disbursement: DisbursementDep) -> Disbursement:
+async def get_disbursement(disbursement: DisbursementItem) -> Disbursement:
     """Read one disbursement of an allocation."""
     return disbursement
 
@@ -161,7 +167,7 @@ async def get_disbursement(disbursement: DisbursementDep) -> Disbursement:
 @router.patch(DISBURSEMENT, response_model=DisbursementRead, responses=error_responses(404, 409, 422))
 async def update_disbursement(
     session: SessionDep,
-    disbursement: DisbursementDep,
+    disbursement: DisbursementItem,
     body: DisbursementUpdate,  # type: ignore[valid-type]
 ) -> Disbursement:
     """Change some fields of a disbursement (JSON merge patch: `null` clears a field)."""
@@ -171,13 +177,13 @@ async def update_disbursement(
 
 @router.put(DISBURSEMENT, response_model=DisbursementRead, responses=error_responses(404, 409, 422))
 async def replace_disbursement(
-    session: SessionDep, disbursement: DisbursementDep, body: DisbursementCreate
+    session: SessionDep, disbursement: DisbursementItem, body: DisbursementCreate
 ) -> Disbursement:
     """Replace a disbursement with a full representation; omitted optional fields are cleared."""
     return await service.replace_disbursement(session, disbursement, body)
 
 
 @router.delete(DISBURSEMENT, status_code=204, responses=error_responses(404))
-async def delete_disbursement(session: SessionDep, disbursement: DisbursementDep) -> None:
+async def delete_disbursement(session: SessionDep, disbursement: DisbursementItem) -> None:
     """Delete a disbursement."""
     await service.delete_disbursement(session, disbursement)

@@ -17,7 +17,13 @@ StreamCode = Annotated[
     Field(description="Upper-case ASCII code, stable: `FTAP`, `RELANCE`.", examples=["FTAP"]),
 ]
 EnvelopeCents = Annotated[
-    int, Field(ge=0, le=9_000_000_000_000_000, description="Total budget of the stream, in integer euro cents.")
+    int,
+    Field(
+        ge=0,
+        le=9_000_000_000_000_000,
+        description="Total budget of the stream, in integer euro cents: its committed allocations never exceed "
+        "it, and it cannot be lowered below what is committed (409). No envelope means no limit.",
+    ),
 ]
 SubsidyShare = Annotated[
     Decimal,
@@ -100,7 +106,13 @@ class AllocationCreate(Input):
     purpose: Annotated[str, StringConstraints(max_length=255)] | None = Field(
         default=None, description="What the money is for (under 256 characters)."
     )
-    status: AllocationStatus = AllocationStatus.proposed
+    status: AllocationStatus = Field(
+        default=AllocationStatus.proposed,
+        description="Only committed allocations count against the stream's envelope: committing (on create, "
+        "or by raising the amount, moving to another stream or changing the status) more than the envelope has "
+        "left is refused (409), and cancelling frees the amount. An allocation with disbursements stays "
+        "committed: it cannot be cancelled or proposed again (409); lower its amount to what was paid instead.",
+    )
     nature: AllocationNature = AllocationNature.cash
     subsidy_share: SubsidyShare = Field(
         default=1, validate_default=True, description="Share of the cost covered, 0.01 to 1."
@@ -156,7 +168,8 @@ class AllocationFilters(ListParams):
 
 
 class DisbursementCreate(Input):
-    """A payment made against an allocation."""
+    """A payment made against an allocation. Only a committed allocation takes payments, and they never add up
+    to more than its amount (409 with the figures); an allocation's amount cannot be lowered below them either."""
 
     amount_cents: Cents = Field(examples=[1_000_000])
     paid_on: date

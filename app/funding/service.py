@@ -1,17 +1,35 @@
-"""Use cases of funding: streams, the allocations they award, and the disbursements paid against those."""
+"""Use cases of funding: streams, the allocations they award, and the disbursements paid against those.
 
+The money rules hold in the database, also when writes race:
+
+- the committed allocations of a stream never exceed its envelope (a stream without envelope has no limit);
+  proposed and cancelled allocations do not count, so cancelling frees the amount;
+- only a committed allocation takes disbursements, and they never exceed its amount; an allocation with
+  disbursements stays committed (it cannot be cancelled or put back to proposed: lower its amount to what was
+  paid to close it) and its amount cannot go below what was paid;
+- an envelope cannot go below what is committed on the stream.
+
+Every check locks the parent row first (`lock_for_update`: the stream for commitments, the allocation for
+payments; on SQLite the request's BEGIN IMMEDIATE already holds the write lock) and then reads the total in one
+aggregate statement, so a concurrent writer waits and then sees this one's result. Locks are always taken
+stream before allocation. A refusal is a Conflict naming the figures in integer cents; nothing is written.
+"""
+
+import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, select
+from sqlalchemy import ColumnElement, CompoundSelect, RowMapping, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
+from app.core.locking import lock_for_update
 from app.core.pagination import sorts_for
 from app.funding.schemas import (
     AllocationCreate,
     AllocationFilters,
+    AllocationStatus,
     DisbursementCreate,
     DisbursementFilters,
     FundingStreamCreate,
@@ -56,6 +74,66 @@ DISBURSEMENT_SPEC = ResourceSpec(
 )
 
 
+COMMITTED = AllocationStatus.committed.value
+
+
+async def _committed_cents(session: AsyncSession, stream_id: uuid.UUID, *, excluding: uuid.UUID | None) -> int:
+    """What the stream's committed allocations add up to, leaving out the one being changed."""
+    column = ALLOCATION_SPEC.column
+    stmt = select(func.coalesce(func.sum(column("amount_cents")), 0)).where(
+        column("stream_id") == stream_id, column("status") == COMMITTED
+    )
+    if excluding is not None:
+        stmt = stmt.where(column("id") != excluding)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def _disbursed_cents(session: AsyncSession, allocation_id: uuid.UUID, *, excluding: uuid.UUID | None) -> int:
+    """What was paid against the allocation, leaving out the disbursement being changed."""
+    column = DISBURSEMENT_SPEC.column
+    stmt = select(func.coalesce(func.sum(column("amount_cents")), 0)).where(column("allocation_id") == allocation_id)
+    if excluding is not None:
+        stmt = stmt.where(column("id") != excluding)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def _check_envelope(
+    session: AsyncSession, stream: RowMapping, requested: int, *, allocation_id: uuid.UUID | None
+) -> None:
+    """Committing `requested` cents on a locked stream must keep its committed total within the envelope."""
+    envelope = stream["envelope_cents"]
+    if envelope is None:
+        return
+    committed = await _committed_cents(session, stream["id"], excluding=allocation_id)
+    if committed + requested > envelope:
+        raise Conflict(
+            f"Committing {requested} cents would exceed the envelope of stream {stream['code']}: "
+            f"envelope {envelope} cents, already committed {committed}, requested {requested} "
+            f"(over by {committed + requested - envelope})."
+        )
+
+
+async def _check_payable(
+    session: AsyncSession, allocation_id: uuid.UUID, requested: int, *, disbursement_id: uuid.UUID | None
+) -> None:
+    """Paying `requested` cents needs a committed allocation whose amount covers all its disbursements."""
+    allocation = await lock_for_update(session, Allocation, allocation_id)
+    if allocation is None:
+        return
+    if allocation["status"] != COMMITTED:
+        raise Conflict(
+            f"Allocation {allocation_id} is {allocation['status']}: only a committed allocation takes "
+            f"disbursements (requested {requested} cents)."
+        )
+    disbursed = await _disbursed_cents(session, allocation_id, excluding=disbursement_id)
+    amount = allocation["amount_cents"]
+    if disbursed + requested > amount:
+        raise Conflict(
+            f"Paying {requested} cents would exceed allocation {allocation_id}: amount {amount} cents, "
+            f"already disbursed {disbursed}, requested {requested} (over by {disbursed + requested - amount})."
+        )
+
+
 def stream_code(ident: str) -> str:
     """Codes are stored upper-case; a path or filter may give them in any case (`ftap` is `FTAP`)."""
     return ident.upper()
@@ -84,6 +162,22 @@ async def create_stream(session: AsyncSession, data: FundingStreamCreate) -> Fun
 
 
 async def replace_stream(session: AsyncSession, stream: FundingStream, data: FundingStreamCreate) -> FundingStream:
+    """An envelope may be lowered (or set) only down to what the stream has already committed.
+
+    When the stream changed between its loading and its lock, the check is left to the version check of the
+    write, which refuses the change anyway.
+    """
+    envelope = data.envelope_cents
+    if envelope is not None and (stream.envelope_cents is None or envelope < stream.envelope_cents):
+        current = await lock_for_update(session, FundingStream, stream.id)
+        if current is not None and current["version"] == stream.version:
+            committed = await _committed_cents(session, stream.id, excluding=None)
+            if committed > envelope:
+                raise Conflict(
+                    f"The envelope of stream {stream.code} cannot go below what is committed: "
+                    f"requested envelope {envelope} cents, already committed {committed} "
+                    f"(short by {committed - envelope})."
+                )
     return await crud.update(session, STREAM_SPEC, stream, data.model_dump())
 
 
@@ -123,10 +217,50 @@ async def get_allocation(session: AsyncSession, ident: str) -> Allocation:
 
 
 async def create_allocation(session: AsyncSession, data: AllocationCreate) -> Allocation:
+    """A committed allocation must fit in what its stream's envelope has left; a proposed one always fits."""
+    if data.status == AllocationStatus.committed:
+        stream = await lock_for_update(session, FundingStream, data.stream_id)
+        if stream is not None:
+            await _check_envelope(session, stream, data.amount_cents, allocation_id=None)
     return await crud.insert(session, ALLOCATION_SPEC, data.model_dump())
 
 
+async def _check_still_covers_payments(session: AsyncSession, allocation_id: uuid.UUID, data: AllocationCreate) -> None:
+    """Money already paid keeps its allocation committed, for at least the amount paid."""
+    disbursed = await _disbursed_cents(session, allocation_id, excluding=None)
+    if not disbursed:
+        return
+    if data.status != AllocationStatus.committed:
+        raise Conflict(
+            f"Allocation {allocation_id} cannot become {data.status}: {disbursed} cents were already disbursed "
+            f"against it. Lower its amount to {disbursed} cents to close it instead."
+        )
+    if data.amount_cents < disbursed:
+        raise Conflict(
+            f"The amount of allocation {allocation_id} cannot go below what was already disbursed: "
+            f"requested amount {data.amount_cents} cents, already disbursed {disbursed} "
+            f"(short by {disbursed - data.amount_cents})."
+        )
+
+
 async def replace_allocation(session: AsyncSession, allocation: Allocation, data: AllocationCreate) -> Allocation:
+    """Re-check the money rules on what changes: more committed on the (new) stream must fit its envelope;
+    less committed, or no longer committed, must still cover what was paid against the allocation.
+
+    When the allocation changed between its loading and its lock, the checks are left to the version check of
+    the write, which refuses the change anyway (409, or 412 under If-Match).
+    """
+    stream = None
+    if data.status == AllocationStatus.committed:
+        stream = await lock_for_update(session, FundingStream, data.stream_id)
+    current = await lock_for_update(session, Allocation, allocation.id)
+    if current is not None and current["version"] == allocation.version:
+        was_committed = current["status"] == COMMITTED
+        already_here = current["amount_cents"] if was_committed and current["stream_id"] == data.stream_id else 0
+        if stream is not None and data.amount_cents > already_here:
+            await _check_envelope(session, stream, data.amount_cents, allocation_id=allocation.id)
+        if data.status != AllocationStatus.committed or data.amount_cents < current["amount_cents"]:
+            await _check_still_covers_payments(session, allocation.id, data)
     return await crud.update(session, ALLOCATION_SPEC, allocation, data.model_dump())
 
 
@@ -159,12 +293,17 @@ async def get_disbursement(session: AsyncSession, allocation: Allocation, ident:
 
 
 async def create_disbursement(session: AsyncSession, allocation: Allocation, data: DisbursementCreate) -> Disbursement:
+    """A payment needs a committed allocation with enough left: its amount minus what was already paid."""
+    await _check_payable(session, allocation.id, data.amount_cents, disbursement_id=None)
     return await crud.insert(session, DISBURSEMENT_SPEC, {**data.model_dump(), "allocation_id": allocation.id})
 
 
 async def replace_disbursement(
     session: AsyncSession, disbursement: Disbursement, data: DisbursementCreate
 ) -> Disbursement:
+    """A payment raised must still fit in its allocation, like a new one."""
+    if data.amount_cents > disbursement.amount_cents:
+        await _check_payable(session, disbursement.allocation_id, data.amount_cents, disbursement_id=disbursement.id)
     return await crud.update(session, DISBURSEMENT_SPEC, disbursement, data.model_dump())
 
 
