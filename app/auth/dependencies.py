@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
 from app.auth.schemas import Scope
+from app.core import audit
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthenticated
 from app.models.auth import ApiKey
@@ -49,8 +50,10 @@ async def _caller(request: Request, session: SessionDep, _credentials: BearerDep
     key = await service.find_active_key(session, token.strip())
     if key is None:
         raise Unauthenticated("The API key is unknown, expired or revoked.", headers=_challenge("invalid_token"))
-    request.state.api_key = key
+    # Plain values, not the row: they outlive the session (request logs read them after it closed).
+    request.state.api_key_id = key.id
     request.state.actor = key.name
+    session.info[audit.ACTOR] = audit.Actor(key.name, key.id)
     return key
 
 

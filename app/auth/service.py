@@ -11,12 +11,14 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth.schemas import Scope
+from app.core import audit
 from app.core.errors import NotFound
 from app.models.auth import ApiKey
 from app.models.base import utcnow
@@ -42,6 +44,12 @@ def looks_like_key(token: str) -> bool:
     )
 
 
+def _audit(session: AsyncSession, action: str, row: ApiKey, before: dict[str, Any], after: dict[str, Any]) -> None:
+    audit.record(
+        session, action=action, entity_type="api_key", entity_id=row.id, version=None, before=before, after=after
+    )
+
+
 async def create_key(
     session: AsyncSession, *, name: str, scopes: Sequence[Scope], expires_at: datetime | None
 ) -> tuple[ApiKey, str]:
@@ -56,6 +64,7 @@ async def create_key(
     )
     session.add(row)
     await session.flush()
+    _audit(session, "create", row, {}, audit.state(row))
     return row, key
 
 
@@ -78,8 +87,10 @@ async def get_key(session: AsyncSession, ident: str) -> ApiKey:
 async def revoke_key(session: AsyncSession, row: ApiKey) -> ApiKey:
     """Revoking is final and keeps the row, so the audit trail can still name the key."""
     if row.revoked_at is None:
+        before = audit.state(row)
         row.revoked_at = utcnow()
         await session.flush()
+        _audit(session, "update", row, before, audit.state(row))
     return row
 
 

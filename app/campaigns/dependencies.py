@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from app.campaigns import service
+from app.core.concurrency import conditional
 from app.core.db import SessionDep
 from app.models import Campaign
 
@@ -16,3 +17,4 @@ async def load_campaign(
 
 
 CampaignDep = Annotated[Campaign, Depends(load_campaign)]
+CampaignItem = Annotated[Campaign, Depends(conditional(load_campaign))]

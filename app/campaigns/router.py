@@ -5,15 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.campaigns import service
-from app.campaigns.dependencies import CampaignDep
+from app.campaigns.dependencies import CampaignItem
 from app.campaigns.schemas import CampaignCreate, CampaignFilters, CampaignRead, CampaignUpdate
+from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.schemas import Page, merge_patch
 from app.models import Campaign
 
-router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+router = APIRouter(route_class=ItemRoute, prefix="/campaigns", tags=["campaigns"])
 
 
 @router.get("", response_model=Page[CampaignRead], responses=error_responses(400, 422))
@@ -33,24 +34,24 @@ async def create_campaign(session: SessionDep, request: Request, response: Respo
 
 
 @router.get("/{campaign}", response_model=CampaignRead, responses=error_responses(404))
-async def get_campaign(campaign: CampaignDep) -> Campaign:
+async def get_campaign(campaign: CampaignItem) -> Campaign:
     """Read one campaign, by id or slug."""
     return campaign
 
 
 @router.patch("/{campaign}", response_model=CampaignRead, responses=error_responses(404, 409, 422))
-async def update_campaign(session: SessionDep, campaign: CampaignDep, body: CampaignUpdate) -> Campaign:  # type: ignore[valid-type]
+async def update_campaign(session: SessionDep, campaign: CampaignItem, body: CampaignUpdate) -> Campaign:  # type: ignore[valid-type]
     """Change some fields of a campaign (JSON merge patch: `null` clears a field)."""
     return await service.replace_campaign(session, campaign, merge_patch(CampaignCreate, campaign, body))
 
 
 @router.put("/{campaign}", response_model=CampaignRead, responses=error_responses(404, 409, 422))
-async def replace_campaign(session: SessionDep, campaign: CampaignDep, body: CampaignCreate) -> Campaign:
+async def replace_campaign(session: SessionDep, campaign: CampaignItem, body: CampaignCreate) -> Campaign:
     """Replace a campaign with a full representation; omitted optional fields are cleared."""
     return await service.replace_campaign(session, campaign, body)
 
 
 @router.delete("/{campaign}", status_code=204, responses=error_responses(404, 409))
-async def delete_campaign(session: SessionDep, campaign: CampaignDep) -> None:
+async def delete_campaign(session: SessionDep, campaign: CampaignItem) -> None:
     """Delete a campaign; refused (409) while events belong to it."""
     await service.delete_campaign(session, campaign)

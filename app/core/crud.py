@@ -2,9 +2,11 @@
 
 Every write of every slice goes through `insert`, `update` and `delete` here, so the rules they share —
 versioning, timestamps, the folded search text, unique fields answered with 409, references that must exist,
-deletes refused while other rows still point at the entity — live in one place.
+deletes refused while other rows still point at the entity, an audit entry in the same transaction — live in
+one place.
 """
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,15 +17,20 @@ from sqlalchemy import ColumnElement, Select, Table, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlmodel import SQLModel
 
-from app.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.core import audit
+from app.core.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
 from app.core.pagination import SortKey, next_cursor, seek
 from app.core.text import fold, like_escape, search_text, slugify
 from app.models.base import Entity, utcnow
 
 ModelT = TypeVar("ModelT", bound=Entity)
+
+# Set on the session when the request carried If-Match, so a lost race answers 412 rather than 409.
+IF_MATCH_GIVEN = "if_match_given"
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,11 @@ class ResourceSpec(Generic[ModelT]):
     @property
     def table(self) -> Table:
         return self.model.__table__  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def entity_type(self) -> str:
+        """The name the audit trail and the change feed give the entity: `FundingStream` → `funding_stream`."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.model.__name__).lower()
 
     def column(self, name: str) -> KeyedColumnElement[Any]:
         return self.table.c[name]
@@ -202,9 +214,33 @@ def _search_text(spec: ResourceSpec[Any], values: Mapping[str, Any]) -> str:
     return search_text(*(" ".join(map(str, p)) if isinstance(p, list) else str(p) for p in parts if p is not None))
 
 
+def _audit(
+    session: AsyncSession,
+    spec: ResourceSpec[Any],
+    action: str,
+    entity: Entity,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    audit.record(
+        session,
+        action=action,
+        entity_type=spec.entity_type,
+        entity_id=entity.id,
+        version=entity.version,
+        before=before,
+        after=after,
+    )
+
+
 async def _flush(session: AsyncSession, spec: ResourceSpec[Any]) -> None:
     try:
         await session.flush()
+    except StaleDataError as exc:
+        # The row's version moved since it was read: another writer got there first.
+        if session.info.get(IF_MATCH_GIVEN):
+            raise PreconditionFailed(f"The {spec.noun} changed since the version given in If-Match.") from exc
+        raise Conflict(f"The {spec.noun} changed while this request was applied; read it again and retry.") from exc
     except IntegrityError as exc:
         # A concurrent writer took a unique value between our check and our write.
         raise Conflict(f"The {spec.noun} conflicts with another one (a unique field is already taken).") from exc
@@ -221,11 +257,12 @@ async def insert(session: AsyncSession, spec: ResourceSpec[ModelT], values: dict
     entity = spec.model(**values)
     session.add(entity)
     await _flush(session, spec)
+    _audit(session, spec, "create", entity, {}, audit.state(entity))
     return entity
 
 
 async def update(session: AsyncSession, spec: ResourceSpec[ModelT], entity: ModelT, values: dict[str, Any]) -> ModelT:
-    """Write new values onto an entity; its version and updated_at move only when something changed."""
+    """Write new values onto an entity; its version (see Entity) and updated_at move only when something changed."""
     changed = {name: value for name, value in values.items() if getattr(entity, name) != value}
     if spec.slug_field and spec.slug_field in changed and not changed[spec.slug_field]:
         del changed[spec.slug_field]
@@ -233,13 +270,14 @@ async def update(session: AsyncSession, spec: ResourceSpec[ModelT], entity: Mode
         return entity
     await _check_references(session, spec, changed)
     await _check_unique(session, spec, changed, entity)
+    before = audit.state(entity)
     for name, value in changed.items():
         setattr(entity, name, value)
     if "search_text" in spec.table.c:
         entity.search_text = _search_text(spec, entity.model_dump())
-    entity.version += 1
     entity.updated_at = utcnow()
     await _flush(session, spec)
+    _audit(session, spec, "update", entity, before, audit.state(entity))
     return entity
 
 
@@ -252,5 +290,7 @@ async def delete(session: AsyncSession, spec: ResourceSpec[ModelT], entity: Mode
             counts.append(f"{count} {blocker.label}")
     if counts:
         raise Conflict(f"This {spec.noun} cannot be deleted while it has {', '.join(counts)}.")
+    last = audit.state(entity)
     await session.delete(entity)
     await _flush(session, spec)
+    _audit(session, spec, "delete", entity, last, {})

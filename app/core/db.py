@@ -8,7 +8,11 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.core import audit
 from app.core.config import Settings
+from app.core.locking import begin_write
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
@@ -34,7 +38,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         echo=settings.db_echo,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_recycle=settings.db_pool_recycle_seconds,
         pool_pre_ping=True,
+        connect_args={"timeout": settings.db_connect_timeout_seconds},
     )
 
 
@@ -44,10 +51,17 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One request, one transaction: commit when the handler succeeded, roll back otherwise."""
+    """One request, one transaction: commit when the handler succeeded, roll back otherwise.
+
+    A request that may write opens its transaction as a writer (`begin_write`: BEGIN IMMEDIATE on SQLite) so
+    that the rules it checks see no concurrent write; reads stay deferred and run alongside it (WAL).
+    """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
+        session.info[audit.REQUEST_ID] = getattr(request.state, "request_id", None)
         try:
+            if request.method not in READ_METHODS:
+                await begin_write(session)
             yield session
         except BaseException:
             await session.rollback()
@@ -60,10 +74,15 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 @asynccontextmanager
 async def session_scope(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """One transaction outside HTTP (CLI, seed): commit on success, roll back on error, engine disposed."""
+    """One write transaction outside HTTP (CLI, seed): commit on success, roll back on error, engine disposed.
+
+    It is opened as a writer (`begin_write`), like a write request, since the server may be writing meanwhile.
+    """
     engine = create_engine(settings)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
+            session.info[audit.ACTOR] = audit.CLI
+            await begin_write(session)
             yield session
     finally:
         await engine.dispose()

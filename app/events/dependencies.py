@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
+from app.core.concurrency import conditional
 from app.core.db import SessionDep
 from app.events import service
 from app.models import Event
@@ -14,3 +15,4 @@ async def load_event(session: SessionDep, event: Annotated[str, Path(description
 
 
 EventDep = Annotated[Event, Depends(load_event)]
+EventItem = Annotated[Event, Depends(conditional(load_event))]

@@ -5,17 +5,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.campaigns.dependencies import CampaignDep
+from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.schemas import Page, merge_patch
 from app.events import service
-from app.events.dependencies import EventDep
+from app.events.dependencies import EventItem
 from app.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
 from app.labs.dependencies import LabDep
 from app.models import Event
 
-router = APIRouter(tags=["events"])
+router = APIRouter(route_class=ItemRoute, tags=["events"])
 
 
 @router.get("/events", response_model=Page[EventRead], responses=error_responses(400, 422))
@@ -33,25 +34,25 @@ async def create_event(session: SessionDep, request: Request, response: Response
 
 
 @router.get("/events/{event}", response_model=EventRead, responses=error_responses(404))
-async def get_event(event: EventDep) -> Event:
+async def get_event(event: EventItem) -> Event:
     """Read one event, by id."""
     return event
 
 
 @router.patch("/events/{event}", response_model=EventRead, responses=error_responses(404, 409, 422))
-async def update_event(session: SessionDep, event: EventDep, body: EventUpdate) -> Event:  # type: ignore[valid-type]
+async def update_event(session: SessionDep, event: EventItem, body: EventUpdate) -> Event:  # type: ignore[valid-type]
     """Change some fields of an event (JSON merge patch: `null` clears a field)."""
     return await service.replace_event(session, event, merge_patch(EventCreate, event, body))
 
 
 @router.put("/events/{event}", response_model=EventRead, responses=error_responses(404, 409, 422))
-async def replace_event(session: SessionDep, event: EventDep, body: EventCreate) -> Event:
+async def replace_event(session: SessionDep, event: EventItem, body: EventCreate) -> Event:
     """Replace an event with a full representation; omitted optional fields are cleared or defaulted again."""
     return await service.replace_event(session, event, body)
 
 
 @router.delete("/events/{event}", status_code=204, responses=error_responses(404))
-async def delete_event(session: SessionDep, event: EventDep) -> None:
+async def delete_event(session: SessionDep, event: EventItem) -> None:
     """Delete an event."""
     await service.delete_event(session, event)
 

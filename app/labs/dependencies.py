@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
+from app.core.concurrency import conditional
 from app.core.db import SessionDep
 from app.labs import service
 from app.models import Lab
@@ -14,3 +15,4 @@ async def load_lab(session: SessionDep, lab: Annotated[str, Path(description="La
 
 
 LabDep = Annotated[Lab, Depends(load_lab)]
+LabItem = Annotated[Lab, Depends(conditional(load_lab))]

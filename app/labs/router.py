@@ -4,16 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.schemas import Page, merge_patch
 from app.labs import service
-from app.labs.dependencies import LabDep
+from app.labs.dependencies import LabItem
 from app.labs.schemas import LabCreate, LabFilters, LabRead, LabUpdate
 from app.models import Lab
 
-router = APIRouter(prefix="/labs", tags=["labs"])
+router = APIRouter(route_class=ItemRoute, prefix="/labs", tags=["labs"])
 
 
 @router.get("", response_model=Page[LabRead], responses=error_responses(400, 422))
@@ -31,24 +32,24 @@ async def create_lab(session: SessionDep, request: Request, response: Response, 
 
 
 @router.get("/{lab}", response_model=LabRead, responses=error_responses(404))
-async def get_lab(lab: LabDep) -> Lab:
+async def get_lab(lab: LabItem) -> Lab:
     """Read one lab, by id or slug."""
     return lab
 
 
 @router.patch("/{lab}", response_model=LabRead, responses=error_responses(404, 409, 422))
-async def update_lab(session: SessionDep, lab: LabDep, body: LabUpdate) -> Lab:  # type: ignore[valid-type]
+async def update_lab(session: SessionDep, lab: LabItem, body: LabUpdate) -> Lab:  # type: ignore[valid-type]
     """Change some fields of a lab (JSON merge patch: `null` clears a field)."""
     return await service.replace_lab(session, lab, merge_patch(LabCreate, lab, body))
 
 
 @router.put("/{lab}", response_model=LabRead, responses=error_responses(404, 409, 422))
-async def replace_lab(session: SessionDep, lab: LabDep, body: LabCreate) -> Lab:
+async def replace_lab(session: SessionDep, lab: LabItem, body: LabCreate) -> Lab:
     """Replace a lab with a full representation; omitted optional fields are cleared."""
     return await service.replace_lab(session, lab, body)
 
 
 @router.delete("/{lab}", status_code=204, responses=error_responses(404, 409))
-async def delete_lab(session: SessionDep, lab: LabDep) -> None:
+async def delete_lab(session: SessionDep, lab: LabItem) -> None:
     """Delete a lab; refused (409) while projects, events or allocations name it."""
     await service.delete_lab(session, lab)

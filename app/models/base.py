@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect
+from sqlalchemy.orm import declared_attr
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -47,9 +48,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Entity(SQLModel):
-    """Identity, timestamps and the version that backs the ETag; every domain table has them."""
+    """Identity, timestamps and the version that backs the ETag; every domain table has them.
+
+    `version` is SQLAlchemy's version counter: every UPDATE and DELETE of an entity is
+    `… WHERE id = :id AND version = :loaded_version`, so a write based on a stale read touches no row and fails
+    (StaleDataError) instead of silently overwriting — the check and the write are one statement.
+    """
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
     version: int = Field(default=1, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]

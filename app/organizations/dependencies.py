@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
+from app.core.concurrency import conditional
 from app.core.db import SessionDep
 from app.models import Organization
 from app.organizations import service
@@ -16,3 +17,4 @@ async def load_organization(
 
 
 OrganizationDep = Annotated[Organization, Depends(load_organization)]
+OrganizationItem = Annotated[Organization, Depends(conditional(load_organization))]

@@ -4,16 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.schemas import Page, merge_patch
 from app.models import Organization
 from app.organizations import service
-from app.organizations.dependencies import OrganizationDep
+from app.organizations.dependencies import OrganizationItem
 from app.organizations.schemas import OrganizationCreate, OrganizationFilters, OrganizationRead, OrganizationUpdate
 
-router = APIRouter(prefix="/organizations", tags=["organizations"])
+router = APIRouter(route_class=ItemRoute, prefix="/organizations", tags=["organizations"])
 
 
 @router.get("", response_model=Page[OrganizationRead], responses=error_responses(400, 422))
@@ -35,7 +36,7 @@ async def create_organization(
 
 
 @router.get("/{organization}", response_model=OrganizationRead, responses=error_responses(404))
-async def get_organization(organization: OrganizationDep) -> Organization:
+async def get_organization(organization: OrganizationItem) -> Organization:
     """Read one organization, by id or slug."""
     return organization
 
@@ -43,7 +44,7 @@ async def get_organization(organization: OrganizationDep) -> Organization:
 @router.patch("/{organization}", response_model=OrganizationRead, responses=error_responses(404, 409, 422))
 async def update_organization(
     session: SessionDep,
-    organization: OrganizationDep,
+    organization: OrganizationItem,
     body: OrganizationUpdate,  # type: ignore[valid-type]
 ) -> Organization:
     """Change some fields of an organization (JSON merge patch: `null` clears a field)."""
@@ -54,13 +55,13 @@ async def update_organization(
 
 @router.put("/{organization}", response_model=OrganizationRead, responses=error_responses(404, 409, 422))
 async def replace_organization(
-    session: SessionDep, organization: OrganizationDep, body: OrganizationCreate
+    session: SessionDep, organization: OrganizationItem, body: OrganizationCreate
 ) -> Organization:
     """Replace an organization with a full representation; omitted optional fields are cleared."""
     return await service.replace_organization(session, organization, body)
 
 
 @router.delete("/{organization}", status_code=204, responses=error_responses(404, 409))
-async def delete_organization(session: SessionDep, organization: OrganizationDep) -> None:
+async def delete_organization(session: SessionDep, organization: OrganizationItem) -> None:
     """Delete an organization; refused (409) while labs, streams, allocations, projects or events name it."""
     await service.delete_organization(session, organization)

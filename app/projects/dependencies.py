@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
+from app.core.concurrency import conditional
 from app.core.db import SessionDep
 from app.models import Project, ProjectPartner
 from app.projects import service
@@ -16,6 +17,7 @@ async def load_project(
 
 
 ProjectDep = Annotated[Project, Depends(load_project)]
+ProjectItem = Annotated[Project, Depends(conditional(load_project))]
 
 
 async def load_partner(
@@ -25,3 +27,4 @@ async def load_partner(
 
 
 PartnerDep = Annotated[ProjectPartner, Depends(load_partner)]
+PartnerItem = Annotated[ProjectPartner, Depends(conditional(load_partner))]

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
@@ -13,7 +14,7 @@ from app.core.security import ActorDep
 from app.labs.dependencies import LabDep
 from app.models import Project, ProjectPartner, ProjectStatusChange
 from app.projects import service
-from app.projects.dependencies import PartnerDep, ProjectDep
+from app.projects.dependencies import PartnerItem, ProjectDep, ProjectItem
 from app.projects.schemas import (
     LabProjectFilters,
     PartnerChange,
@@ -28,7 +29,7 @@ from app.projects.schemas import (
     StatusChangeRead,
 )
 
-router = APIRouter(tags=["projects"])
+router = APIRouter(route_class=ItemRoute, tags=["projects"])
 
 
 @router.get("/projects", response_model=Page[ProjectRead], responses=error_responses(400, 422))
@@ -48,7 +49,7 @@ async def create_project(
 
 
 @router.get("/projects/{project}", response_model=ProjectRead, responses=error_responses(404))
-async def get_project(project: ProjectDep) -> Project:
+async def get_project(project: ProjectItem) -> Project:
     """Read one project, by id or slug."""
     return project
 
@@ -56,7 +57,7 @@ async def get_project(project: ProjectDep) -> Project:
 @router.patch("/projects/{project}", response_model=ProjectRead, responses=error_responses(404, 409, 422))
 async def update_project(
     session: SessionDep,
-    project: ProjectDep,
+    project: ProjectItem,
     actor: ActorDep,
     body: ProjectUpdate,  # type: ignore[valid-type]
 ) -> Project:
@@ -65,13 +66,13 @@ async def update_project(
 
 
 @router.put("/projects/{project}", response_model=ProjectRead, responses=error_responses(404, 409, 422))
-async def replace_project(session: SessionDep, project: ProjectDep, actor: ActorDep, body: ProjectCreate) -> Project:
+async def replace_project(session: SessionDep, project: ProjectItem, actor: ActorDep, body: ProjectCreate) -> Project:
     """Replace a project with a full representation; omitted optional fields are cleared."""
     return await service.replace_project(session, project, body, actor=actor)
 
 
 @router.delete("/projects/{project}", status_code=204, responses=error_responses(404, 409))
-async def delete_project(session: SessionDep, project: ProjectDep) -> None:
+async def delete_project(session: SessionDep, project: ProjectItem) -> None:
     """Delete a project with its partners and history; refused (409) while events, allocations or replicas name it."""
     await service.delete_project(session, project)
 
@@ -114,7 +115,7 @@ async def create_partner(
 
 
 @router.get("/projects/{project}/partners/{partner}", response_model=PartnerRead, responses=error_responses(404))
-async def get_partner(partner: PartnerDep) -> ProjectPartner:
+async def get_partner(partner: PartnerItem) -> ProjectPartner:
     """Read one partner of a project."""
     return partner
 
@@ -124,7 +125,7 @@ async def get_partner(partner: PartnerDep) -> ProjectPartner:
 )
 async def update_partner(
     session: SessionDep,
-    partner: PartnerDep,
+    partner: PartnerItem,
     body: PartnerUpdate,  # type: ignore[valid-type]
 ) -> ProjectPartner:
     """Change a partner's role or external id (JSON merge patch)."""
@@ -134,12 +135,12 @@ async def update_partner(
 @router.put(
     "/projects/{project}/partners/{partner}", response_model=PartnerRead, responses=error_responses(404, 409, 422)
 )
-async def replace_partner(session: SessionDep, partner: PartnerDep, body: PartnerChange) -> ProjectPartner:
+async def replace_partner(session: SessionDep, partner: PartnerItem, body: PartnerChange) -> ProjectPartner:
     """Replace a partner's role and external id; the organization stays."""
     return await service.replace_partner(session, partner, body)
 
 
 @router.delete("/projects/{project}/partners/{partner}", status_code=204, responses=error_responses(404))
-async def delete_partner(session: SessionDep, partner: PartnerDep) -> None:
+async def delete_partner(session: SessionDep, partner: PartnerItem) -> None:
     """Remove an organization's role from a project."""
     await service.delete_partner(session, partner)

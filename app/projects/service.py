@@ -11,6 +11,7 @@ from sqlmodel import col
 from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
 from app.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.core.locking import lock_for_update
 from app.core.pagination import sorts_for
 from app.core.text import fold, like_escape
 from app.models import Allocation, Event, Lab, Organization, Project, ProjectPartner, ProjectStatusChange, Region, Theme
@@ -186,17 +187,11 @@ async def replace_project(session: AsyncSession, project: Project, data: Project
     values = await _values(session, data, project)
     moved_from: str | None = None
     if data.status != project.status:
-        # Re-read the row under a lock (FOR UPDATE on PostgreSQL; SQLite has one writer at a time) so that
-        # two concurrent moves cannot both start from the same status.
-        await session.execute(
-            select(Project)
-            .where(col(Project.id) == project.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if data.status != project.status:
-            _check_move(ProjectStatus(project.status), data.status)
-            moved_from = project.status
+        # Lock the row (PostgreSQL; SQLite writes hold BEGIN IMMEDIATE) without refreshing the loaded object: a
+        # concurrent move waits here, then the version check of the update refuses this one (409, or 412).
+        await lock_for_update(session, Project, project.id)
+        _check_move(ProjectStatus(project.status), data.status)
+        moved_from = project.status
     await crud.update(session, SPEC, project, values)
     if moved_from is not None:
         await _record(session, project, moved_from, actor)
@@ -206,9 +201,13 @@ async def replace_project(session: AsyncSession, project: Project, data: Project
 async def delete_project(session: AsyncSession, project: Project) -> None:
     """Refused while events, allocations or replicating projects name it; partners and history go with it.
 
-    The partners and history are removed first: a refusal rolls the request's transaction back with them.
+    The partners and history are removed first: a refusal rolls the request's transaction back with them. Each
+    partner goes through `crud.delete`, so the audit trail keeps it; the history is already in the project's
+    audited updates.
     """
-    await session.execute(delete(ProjectPartner).where(col(ProjectPartner.project_id) == project.id))
+    partners = await session.execute(select(ProjectPartner).where(col(ProjectPartner.project_id) == project.id))
+    for partner in partners.scalars().all():
+        await crud.delete(session, PARTNER_SPEC, partner)
     await session.execute(delete(ProjectStatusChange).where(col(ProjectStatusChange.project_id) == project.id))
     await crud.delete(session, SPEC, project)
 
