@@ -1,8 +1,12 @@
 """`lab-registry`: the command line of the service; it calls the same services as the HTTP routes."""
 
 import asyncio
+import logging
+import os
+import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,9 +23,12 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, session_scope
 from app.core.errors import NotFound
 from app.models import ApiKey
+from app.ops import metrics
+from app.ops.logging import configure_logging
 
 cli = typer.Typer(help="Lab Registry: France's territorial public-innovation labs.", no_args_is_help=True)
 console = Console()
+logger = logging.getLogger("app.cli")
 
 OPENAPI_PATH = Path("openapi.yaml")
 
@@ -34,14 +41,36 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
     console.print(f"[green]Database migrated to {revision}.[/green]")
 
 
+class LogFormat(StrEnum):
+    json = "json"
+    console = "console"
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (PostgreSQL only beyond 1).")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    graceful_timeout: Annotated[
+        int, typer.Option(min=0, help="Seconds requests in flight get to finish on SIGTERM before they are cut.")
+    ] = 25,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Proxies trusted for X-Forwarded-For/-Proto (comma-separated IPs or networks, * for any); "
+            "default: FORWARDED_ALLOW_IPS, else 127.0.0.1."
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None, typer.Option(help="json (production) or console (readable); default: LOG_FORMAT.")
+    ] = None,
 ) -> None:
-    """Serve the API (docs at /docs)."""
+    """Serve the API (docs at /docs) with uvloop and httptools; JSON logs, one line per request."""
+    if log_format is not None:
+        # The workers read their settings from the environment, so the choice travels there.
+        os.environ["LOG_FORMAT"] = log_format.value
+        get_settings.cache_clear()
     settings = get_settings()
     if workers > 1 and settings.is_sqlite:
         console.print(
@@ -49,8 +78,31 @@ def serve(
             "serve it with --workers 1, or set DATABASE_URL to PostgreSQL to scale out.[/red]"
         )
         raise typer.Exit(2)
-    console.print(f"Lab Registry on http://{host}:{port}/docs ({workers} worker{'s' if workers > 1 else ''})")
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, reload=reload)
+    configure_logging(settings)
+    temporary_metrics_dir = (
+        metrics.start_multiprocess_dir() if workers > 1 or metrics.MULTIPROC_DIR in os.environ else None
+    )
+    logger.info("Lab Registry on http://%s:%s/docs (%d worker%s)", host, port, workers, "s" if workers > 1 else "")
+    try:
+        uvicorn.run(
+            "app.main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            loop="uvloop",
+            http="httptools",
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            server_header=False,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+            timeout_graceful_shutdown=graceful_timeout,
+        )
+    finally:
+        if temporary_metrics_dir is not None:
+            shutil.rmtree(temporary_metrics_dir, ignore_errors=True)
 
 
 def render_openapi() -> str:

@@ -3,19 +3,28 @@
 AppError is the root; each subclass fixes a status: NotFound 404, Conflict 409, PreconditionFailed 412,
 Unauthenticated 401, Forbidden 403, BadRequest 400 and InvalidInput 422 (a rule on a payload field that
 pydantic cannot check alone, such as a reference that does not exist).
+
+Every problem carries the request's `request_id` (the `X-Request-ID` the request-context middleware put on
+`request.state`), so a caller can quote it and operators find the matching log lines.
 """
 
+import logging
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 PROBLEM_JSON = "application/problem+json"
+REQUEST_ID_HEADER = "X-Request-ID"
+LOGGED = "_lab_registry_logged"
+"""Set on an exception once `_unexpected` logged it, so the server's own report of it can be skipped."""
+
+logger = logging.getLogger("app.errors")
 
 
 class FieldError(BaseModel):
@@ -34,6 +43,9 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str
+    request_id: str | None = Field(
+        default=None, description="The request's X-Request-ID: quote it when reporting a problem."
+    )
     errors: list[FieldError] | None = None
 
 
@@ -112,6 +124,10 @@ def problem_response(
         "detail": detail,
         "instance": request.url.path,
     }
+    request_id: str | None = getattr(request.state, "request_id", None)
+    if request_id is not None:
+        body["request_id"] = request_id
+        headers = {**(headers or {}), REQUEST_ID_HEADER: request_id}
     if errors is not None:
         body["errors"] = [e.model_dump() for e in errors]
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -148,7 +164,22 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
-async def _unexpected(request: Request, _exc: Exception) -> Response:
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """Log the failure with its traceback and request id; the caller gets only the id to quote.
+
+    Starlette runs this handler outside every middleware, once the request's context is gone: hence the
+    explicit request id.
+    """
+    request_id = getattr(request.state, "request_id", None)
+    logger.error(
+        "Unhandled %s while answering %s %s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        exc_info=exc,
+        extra={"request_id": request_id},
+    )
+    setattr(exc, LOGGED, True)
     return problem_response(request, 500, "An unexpected error occurred; it has been logged.", slug="internal-error")
 
 

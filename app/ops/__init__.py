@@ -1,0 +1,1 @@
+"""Operations: health and readiness probes, Prometheus metrics, JSON logs and the request id."""
