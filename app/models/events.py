@@ -17,6 +17,8 @@ class Event(Entity, table=True):
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
         Index("ix_events_starts_at_id", "starts_at", "id"),
         Index("ix_events_region_code_starts_at_id", "region_code", "starts_at", "id"),
+        # Covers the figures of a campaign (by theme, by format, training sessions, participants): see bench/stats.py.
+        Index("ix_events_campaign_stats", "campaign_id", "theme_code", "format", "status", "participants_count"),
     )
 
     external_id: str | None = Field(default=None, sa_type=String(200), unique=True)

@@ -1,0 +1,151 @@
+"""CSV answers that spreadsheets open right: UTF-8 with a BOM, `,` or `;`, streamed in chunks.
+
+The BOM makes Excel read accents as UTF-8; the `;` separator is what French-locale Excel expects. Rows may come
+from a list or from an async iterator over a database cursor: they are encoded a chunk at a time, so a million
+rows never sit in memory. Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is
+prefixed with `'` (OWASP's advice against CSV injection); numbers are written as they are.
+"""
+
+import csv
+import io
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+
+CSV_MEDIA_TYPE = "text/csv"
+BOM = "\ufeff"
+CHUNK_ROWS = 1000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Separator(StrEnum):
+    """The field separator of a CSV answer."""
+
+    comma = "comma"
+    semicolon = "semicolon"
+
+    @property
+    def char(self) -> str:
+        return "," if self is Separator.comma else ";"
+
+
+class CsvOptions(BaseModel):
+    """Query parameters of an answer that can also be CSV; mixed into a route's parameter model.
+
+    The switch is `output`, not `format`: lists of events already filter on a `format` field. Unknown
+    parameters are refused, as on the lists.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    output: Literal["json", "csv"] | None = Field(
+        default=None,
+        description="`csv` answers in CSV, `json` in JSON; when absent, `Accept: text/csv` asks for CSV.",
+    )
+    separator: Separator = Field(
+        default=Separator.comma, description="CSV field separator: `comma`, or `semicolon` for French-locale Excel."
+    )
+
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            CSV_MEDIA_TYPE: {
+                "schema": {"type": "string"},
+                "example": "\ufeffkey,label,count\r\nservice-usager,Service à l'usager,100\r\n",
+            }
+        },
+        "description": "JSON by default; CSV with `output=csv` or `Accept: text/csv`.",
+    }
+}
+"""The `responses=` entry documenting that a route also answers in CSV."""
+
+
+def _quality(parameters: list[str]) -> float:
+    for parameter in parameters:
+        name, _, value = parameter.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def csv_requested(request: Request, output: str | None = None) -> bool:
+    """CSV when asked by a query switch (`output=csv`) or preferred by `Accept` over JSON."""
+    if output is not None:
+        return output == "csv"
+    preferences: dict[str, float] = {}
+    for item in request.headers.get("accept", "").split(","):
+        media_type, *parameters = item.split(";")
+        preferences[media_type.strip().lower()] = _quality(parameters)
+    csv_quality = preferences.get(CSV_MEDIA_TYPE, 0.0)
+    return csv_quality > 0 and csv_quality > preferences.get("application/json", 0.0)
+
+
+def cell(value: Any) -> Any:
+    """A value as a spreadsheet should see it: text guarded against formulas, dates ISO, null empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+async def _aiter(rows: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]]) -> AsyncIterator[Sequence[Any]]:
+    if isinstance(rows, AsyncIterable):
+        async for row in rows:
+            yield row
+    else:
+        for row in rows:
+            yield row
+
+
+async def csv_chunks(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]],
+    separator: Separator = Separator.comma,
+) -> AsyncIterator[bytes]:
+    """The BOM and header, then the rows, encoded `CHUNK_ROWS` at a time (CRLF line ends, as RFC 4180 says)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=separator.char, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow(header)
+    pending = 0
+    async for row in _aiter(rows):
+        writer.writerow([cell(value) for value in row])
+        pending += 1
+        if pending == CHUNK_ROWS:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue().encode("utf-8")
+
+
+def csv_response(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]],
+    *,
+    separator: Separator = Separator.comma,
+    filename: str | None = None,
+) -> StreamingResponse:
+    """A streamed `text/csv` answer; with `filename`, browsers offer to save it under that name."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if filename else None
+    return StreamingResponse(
+        csv_chunks(header, rows, separator),
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8; header=present",
+        headers=headers,
+    )
