@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -10,10 +11,17 @@ from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 
 from app.auth.dependencies import admin_only, by_method
+from app.core import idempotency
+from app.core.concurrency import NotModified, not_modified
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import PROBLEM_JSON, install_error_handlers
+from app.core.idempotency import Idempotency
 from app.core.middleware import BodySizeLimit, SecurityHeaders
+from app.ops.logging import configure_logging
+from app.ops.metrics import watch_pools
+from app.ops.middleware import RequestContext
+from app.ops.router import router as ops_router
 from app.routers import ADMIN_ROUTERS, API_PREFIX, ROUTERS, TAGS
 
 DESCRIPTION = """\
@@ -51,6 +59,11 @@ def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                     statuses.append("413")
                 for status in statuses:
                     responses.setdefault(status, {"description": _ACCESS_ERRORS[status]})
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            if "if-none-match" in headers and method == "get":
+                responses.setdefault("304", {"description": "Not Modified: the If-None-Match ETag is current"})
+            if "if-match" in headers and method != "get":
+                responses.setdefault("412", {"description": "Precondition Failed: the item changed since If-Match"})
             for status, response in responses.items():
                 if status[0] in "45":
                     content = response.setdefault("content", {})
@@ -61,8 +74,19 @@ def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+# Key management answers with a new key in clear: storing that answer for replays would defeat hash-only storage.
+NOT_IDEMPOTENT = (f"{API_PREFIX}/api-keys",)
+
+
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Body limits innermost, then CORS (only when origins are configured), security headers outermost."""
+    """Inside out: idempotency (on bodies already limited), body limits, CORS (if configured), security headers,
+    then the request context (request id, metrics, access log) outermost so that it sees every answer."""
+    app.add_middleware(
+        Idempotency,
+        prefix=API_PREFIX,
+        ttl=timedelta(hours=settings.idempotency_ttl_hours),
+        excluded=NOT_IDEMPOTENT,
+    )
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
@@ -81,15 +105,18 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
                 "Idempotency-Key",
                 "X-Request-ID",
             ],
-            expose_headers=["ETag", "Link", "Location", "X-Request-ID"],
+            expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After"],
             max_age=600,
         )
     app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc", "/static-offline-docs"))
+    app.add_middleware(RequestContext)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for the given settings (tests pass their own; production reads the environment)."""
     settings = settings or get_settings()
+    configure_logging(settings)
+    watch_pools()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,10 +139,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_exception_handler(NotModified, not_modified)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(by_method)])
     for router in ADMIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(admin_only)])
+    app.include_router(ops_router)
     _add_middleware(app, settings)
 
     def openapi() -> dict[str, Any]:
@@ -127,7 +156,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
-            app.openapi_schema = _document_errors(schema)
+            app.openapi_schema = _document_errors(
+                idempotency.document(schema, prefix=API_PREFIX, excluded=NOT_IDEMPOTENT)
+            )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

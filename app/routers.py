@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.audit.router import router as audit_router
 from app.auth.router import router as api_keys_router
 from app.campaigns.router import router as campaigns_router
 from app.events.router import router as events_router
@@ -29,7 +30,7 @@ ROUTERS: list[APIRouter] = [
 ]
 
 # Guarded as a whole: every operation needs the `admin` scope.
-ADMIN_ROUTERS: list[APIRouter] = [api_keys_router]
+ADMIN_ROUTERS: list[APIRouter] = [api_keys_router, audit_router]
 
 TAGS: list[dict[str, Any]] = [
     {"name": "reference", "description": "Regions, themes and event formats (read-only, shipped by migrations)."},
@@ -40,5 +41,6 @@ TAGS: list[dict[str, Any]] = [
     {"name": "campaigns", "description": "Named periods of events, such as the Mois de l'innovation publique."},
     {"name": "events", "description": "Webinars, trainings, workshops and other events."},
     {"name": "api-keys", "description": "API keys and their scopes (admin scope)."},
+    {"name": "audit", "description": "Every write, who made it and what it changed (admin scope)."},
     {"name": "stats", "description": "Figures computed from the data: overview, events, projects, funding, coverage."},
 ]

@@ -1,7 +1,7 @@
 """Settings read from the environment (and an optional `.env`), validated once at start."""
 
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -18,12 +18,33 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, ge=1, description="Connections kept open per worker (PostgreSQL).")
     db_max_overflow: int = Field(default=10, ge=0, description="Extra connections allowed under bursts.")
+    db_pool_timeout_seconds: float = Field(
+        default=10, gt=0, description="How long a request waits for a free pooled connection before failing."
+    )
+    db_pool_recycle_seconds: int = Field(
+        default=1800, ge=-1, description="Reopen a pooled connection older than this (-1: never); outlives idle cuts."
+    )
+    db_connect_timeout_seconds: float = Field(
+        default=5, gt=0, description="How long opening a PostgreSQL connection may take (fail fast in an outage)."
+    )
+    ready_timeout_seconds: float = Field(
+        default=2, gt=0, description="How long GET /ready waits for the database before answering 503."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="json: one JSON object per line (production); console: readable (development)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Least severe level logged (DEBUG, INFO, WARNING, ERROR)."
+    )
     db_echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, description="How long SQLite waits for a lock.")
     public_reads: bool = Field(default=True, description="Reads need no key; false makes every read need one.")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body (413 beyond).")
     max_import_bytes: int = Field(
         default=1_073_741_824, ge=1024, description="Largest body for /api/v1/imports (bulk files)."
+    )
+    idempotency_ttl_hours: int = Field(
+        default=24, ge=1, description="How long an Idempotency-Key is remembered; after that it counts as new."
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS, comma-separated; empty turns CORS off."
@@ -35,6 +56,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,10 +1,12 @@
 """Every table, imported once so Alembic and the relationships see them all."""
 
+from app.models.audit import AuditEntry
 from app.models.auth import ApiKey
 from app.models.base import Entity, UTCDateTime, utcnow
 from app.models.campaigns import Campaign
 from app.models.events import Event
 from app.models.funding import Allocation, Disbursement, FundingStream
+from app.models.idempotency import IdempotencyKey
 from app.models.labs import Lab
 from app.models.organizations import Organization
 from app.models.projects import Project, ProjectPartner, ProjectStatusChange
@@ -13,12 +15,14 @@ from app.models.reference import EventFormat, Region, Theme
 __all__ = [
     "Allocation",
     "ApiKey",
+    "AuditEntry",
     "Campaign",
     "Disbursement",
     "Entity",
     "Event",
     "EventFormat",
     "FundingStream",
+    "IdempotencyKey",
     "Lab",
     "Organization",
     "Project",
