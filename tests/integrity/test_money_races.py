@@ -6,16 +6,14 @@ every loser a 409 problem, no 5xx, and totals read back that never break a rule.
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx2
 import pytest
 
-from tests.conftest import KeyMaker
 from tests.factories import create_allocation, create_lab, create_stream
 from tests.helpers import assert_problem
-from tests.servers import serve
 
 pytestmark = pytest.mark.anyio
 
@@ -24,22 +22,6 @@ STREAMS = "/api/v1/funding-streams"
 ENVELOPE = 10_000_000
 SHARE = 1_000_000
 RACERS = 25
-
-
-@pytest.fixture(scope="module")
-def server(database_url: str) -> Iterator[str]:
-    workers = 1 if database_url.startswith("sqlite") else 2
-    with serve(database_url, workers=workers) as base_url:
-        yield base_url
-
-
-@pytest.fixture
-async def http(server: str, make_key: KeyMaker) -> AsyncIterator[httpx2.AsyncClient]:
-    """A client of the real server, with a write key; `make_key` empties the database after the test."""
-    key = await make_key("read", "write", name="racing app")
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx2.AsyncClient(base_url=server, headers=headers, timeout=60) as client:
-        yield client
 
 
 def statuses(responses: Sequence[httpx2.Response]) -> Counter[int]:
