@@ -3,13 +3,9 @@ autogenerate to find, and ships the reference data.
 """
 
 import asyncio
-import os
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg
 import httpx2
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from asgi_lifespan import LifespanManager
 from sqlalchemy import inspect
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on the metadata)
@@ -25,6 +21,7 @@ from app.core import migrations
 from app.core.config import Settings
 from app.core.db import create_engine
 from app.main import create_app
+from tests.databases import scratch_database
 
 REGION_TIMEZONES = {
     "01": "America/Guadeloupe",
@@ -57,29 +54,11 @@ EVENT_FORMATS = {
 T = TypeVar("T")
 
 
-async def _on_server(server_url: str, statement: str) -> None:
-    server = make_url(server_url).set(drivername="postgresql", database="postgres")
-    connection = await asyncpg.connect(server.render_as_string(hide_password=False))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="module")
 def fresh_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty database of this module's own, on the engine TEST_DATABASE_URL names (SQLite when unset)."""
-    server_url = os.environ.get("TEST_DATABASE_URL", "")
-    if not server_url.startswith("postgresql"):
-        path: Path = tmp_path_factory.mktemp("migrations") / "fresh.db"
-        yield f"sqlite+aiosqlite:///{path}"
-        return
-    name = f"lr_migrations_{secrets.token_hex(4)}"
-    asyncio.run(_on_server(server_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database(tmp_path_factory.mktemp("migrations"), "lr_migrations") as url:
+        yield url
 
 
 @pytest.fixture
