@@ -15,6 +15,7 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),
         Index("ix_audit_log_actor", "actor", "id"),
+        Index("ix_audit_log_seq", "seq", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite"))
@@ -30,3 +31,5 @@ class AuditEntry(SQLModel, table=True):
     # The entity as it is after the write; for a delete, as it was last.
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     request_id: str | None = Field(default=None, sa_type=String(128))
+    # Position in commit order (the change feed's `seq`), numbered as the write commits: see app.core.audit.
+    seq: int | None = Field(default=None, sa_type=BigInteger().with_variant(Integer(), "sqlite"))

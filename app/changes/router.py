@@ -1,0 +1,23 @@
+"""The change feed (a read: public unless reads need a key)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.changes import service
+from app.changes.schemas import ChangeFilters, ChangePage
+from app.core.db import SessionDep
+from app.core.errors import error_responses
+
+router = APIRouter(prefix="/changes", tags=["changes"])
+
+
+@router.get("", response_model=ChangePage, responses=error_responses(400, 422))
+async def list_changes(session: SessionDep, request: Request, params: Annotated[ChangeFilters, Query()]) -> Response:
+    """Every create, update and delete in commit order, imports included; poll with `since=<next_cursor>`."""
+    items, cursor, full = await service.list_changes(session, params)
+    body = ChangePage.model_validate({"items": items, "next_cursor": cursor})
+    headers = {}
+    if full:
+        headers["Link"] = f'<{request.url.include_query_params(since=cursor)}>; rel="next"'
+    return Response(body.model_dump_json(), media_type="application/json", headers=headers)

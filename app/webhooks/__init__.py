@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, signed deliveries (Standard Webhooks) and the dispatcher that sends them."""

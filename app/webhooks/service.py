@@ -1,0 +1,179 @@
+"""Subscriptions and their deliveries: rules, secrets, target checks.
+
+The outbox: every change already writes its audit entry in its own transaction (`app.core.audit`), and that
+entry gets its feed `seq` as the transaction commits. That entry *is* the outbox row: the dispatcher fans new
+feed entries out into delivery rows per matching subscription, and each subscription keeps its `position` (the
+last seq fanned out) in the same transaction as the deliveries it created. A change that committed is thus
+always delivered, and one that rolled back never is, without a second write in every request.
+"""
+
+import asyncio
+import base64
+import ipaddress
+import secrets
+import socket
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import audit
+from app.core.crud import PageResult
+from app.core.errors import FieldError, InvalidInput, NotFound
+from app.core.pagination import SortKey, next_cursor, seek
+from app.models.audit import AuditEntry
+from app.models.base import utcnow
+from app.models.webhooks import WebhookDelivery, WebhookSubscription
+from app.webhooks.schemas import DeliveryFilters, WebhookCreate
+
+_AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
+_DELIVERIES = WebhookDelivery.__table__  # type: ignore[attr-defined]
+_SUBSCRIPTIONS = WebhookSubscription.__table__  # type: ignore[attr-defined]
+_NEWEST_FIRST = "-seq"
+DELIVERY_SORT = SortKey(_DELIVERIES.c.seq, descending=True)
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def new_message_id() -> str:
+    """A `webhook-id`: kept across retries and redeliveries so that receivers can drop duplicates."""
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+async def target_problem(url: str, *, allow_private: bool) -> str | None:
+    """Why a URL may not be a target (None when it may): it must resolve, and only to public addresses.
+
+    Checked at subscription and again before every delivery (a name may come to resolve elsewhere).
+    """
+    if allow_private:
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return f"the host {host!r} does not resolve"
+    addresses = {str(info[4][0]) for info in infos}
+    private = sorted(address for address in addresses if not _is_public(address))
+    if private:
+        return f"the host {host!r} resolves to a private, loopback or reserved address ({', '.join(private)})"
+    return None
+
+
+async def _check_target(url: str, allow_private: bool) -> None:
+    problem = await target_problem(url, allow_private=allow_private)
+    if problem:
+        raise InvalidInput([FieldError(loc=["body", "url"], msg=problem, type="value_error")])
+
+
+def _audited(row: WebhookSubscription) -> dict[str, Any]:
+    """What the audit trail keeps of a subscription: never its secret."""
+    return row.model_dump(mode="json", exclude={"secret", "position", "updated_at"})
+
+
+def _audit(session: AsyncSession, action: str, row: WebhookSubscription, before: dict[str, Any]) -> None:
+    after = _audited(row) if action != "delete" else {}
+    audit.record(
+        session, action=action, entity_type="webhook", entity_id=row.id, version=None, before=before, after=after
+    )
+
+
+async def list_subscriptions(session: AsyncSession) -> list[WebhookSubscription]:
+    stmt = select(WebhookSubscription).order_by(_SUBSCRIPTIONS.c.created_at, _SUBSCRIPTIONS.c.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def get_subscription(session: AsyncSession, ident: uuid.UUID) -> WebhookSubscription:
+    row = await session.get(WebhookSubscription, ident)
+    if row is None:
+        raise NotFound("No webhook subscription has this id.")
+    return row
+
+
+async def create_subscription(session: AsyncSession, body: WebhookCreate, allow_private: bool) -> WebhookSubscription:
+    """A subscription receives the changes committed after it: its position starts at the feed's end."""
+    await _check_target(body.url, allow_private)
+    position: int = (await session.execute(select(func.coalesce(func.max(_AUDIT.c.seq), 0)))).scalar_one()
+    row = WebhookSubscription(**body.model_dump(), secret=new_secret(), position=position)
+    session.add(row)
+    await session.flush()
+    _audit(session, "create", row, {})
+    return row
+
+
+async def replace_subscription(
+    session: AsyncSession, row: WebhookSubscription, body: WebhookCreate, allow_private: bool
+) -> WebhookSubscription:
+    if body.url != row.url:
+        await _check_target(body.url, allow_private)
+    before = _audited(row)
+    for name, value in body.model_dump().items():
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+    await session.flush()
+    _audit(session, "update", row, before)
+    return row
+
+
+async def delete_subscription(session: AsyncSession, row: WebhookSubscription) -> None:
+    """Its deliveries go with it (ON DELETE CASCADE)."""
+    before = _audited(row)
+    await session.execute(_DELIVERIES.delete().where(_DELIVERIES.c.subscription_id == row.id))
+    await session.delete(row)
+    await session.flush()
+    _audit(session, "delete", row, before)
+
+
+async def list_deliveries(
+    session: AsyncSession, subscription: WebhookSubscription, params: DeliveryFilters
+) -> PageResult:
+    c = _DELIVERIES.c
+    stmt = select(_DELIVERIES).where(c.subscription_id == subscription.id)
+    if params.status:
+        stmt = stmt.where(c.status == params.status)
+    stmt = seek(stmt, DELIVERY_SORT, c.id, params.cursor, _NEWEST_FIRST)
+    rows = [dict(row) for row in (await session.execute(stmt.limit(params.limit + 1))).mappings()]
+    return PageResult(
+        rows=rows[: params.limit],
+        next_cursor=next_cursor(rows, params.limit, DELIVERY_SORT, _NEWEST_FIRST),
+        total=None,
+    )
+
+
+async def get_delivery(
+    session: AsyncSession, subscription: WebhookSubscription, delivery_id: uuid.UUID
+) -> WebhookDelivery:
+    row = await session.get(WebhookDelivery, delivery_id)
+    if row is None or row.subscription_id != subscription.id:
+        raise NotFound("This subscription has no delivery with this id.")
+    return row
+
+
+async def redeliver(session: AsyncSession, delivery: WebhookDelivery) -> WebhookDelivery:
+    """A new delivery of the same message (same `webhook-id` and payload), whatever became of the first one.
+
+    It is queued behind nothing but the entity's pending deliveries, and its attempts start afresh; the
+    original keeps its history.
+    """
+    row = WebhookDelivery(
+        subscription_id=delivery.subscription_id,
+        message_id=delivery.message_id,
+        seq=delivery.seq,
+        event_type=delivery.event_type,
+        entity_id=delivery.entity_id,
+        payload=delivery.payload,
+    )
+    session.add(row)
+    await session.flush()
+    return row
