@@ -1,15 +1,26 @@
-"""The query parameters every list shares, and the response that carries a page (body and `Link`)."""
+"""The query parameters every list shares, and the response that carries a page (body and `Link`).
+
+Every list also answers as a whole-list export, streamed from the database: `?output=csv` (or `Accept: text/csv`)
+and `?output=jsonl` (or `Accept: application/x-ndjson`), with `separator=semicolon` for French-locale Excel. An
+export is the whole filtered, sorted list: `limit`, `cursor` and `include_total` do not apply to it.
+"""
 
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.crud import ListQuery, PageResult
+from app.core.csvout import Separator, csv_requested
+from app.core.errors import FieldError, InvalidInput
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.schemas import Page
+
+JSONL_MEDIA_TYPE = "application/x-ndjson"
+EXPORT_SWITCHES = ("output", "separator")
+OUTPUTS = ("json", "csv", "jsonl")
 
 
 class ListParams(BaseModel):
@@ -29,6 +40,18 @@ class ListParams(BaseModel):
         default=None, description="Only items updated at or after this instant (RFC 3339), for incremental sync."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _without_export_switches(cls, data: Any) -> Any:
+        """`output` and `separator` choose the answer's format (read by `page_response`), not the rows.
+
+        They are kept out of the model's fields so that models built from a list's filters (the stats) do not
+        inherit them twice.
+        """
+        if isinstance(data, dict) and any(name in data for name in EXPORT_SWITCHES):
+            return {name: value for name, value in data.items() if name not in EXPORT_SWITCHES}
+        return data
+
     def list_query(self, sort: str) -> ListQuery:
         return ListQuery(sort=sort, limit=self.limit, cursor=self.cursor, include_total=self.include_total)
 
@@ -43,8 +66,42 @@ def _page_adapter(read_model: type[BaseModel]) -> TypeAdapter[Any]:
     return adapter
 
 
+def export_requested(request: Request) -> tuple[str, Separator] | None:
+    """`("csv" | "jsonl", separator)` when the list is asked for as an export, `None` for a JSON page."""
+    output = request.query_params.get("output")
+    raw_separator = request.query_params.get("separator", Separator.comma.value)
+    errors = []
+    if output is not None and output not in OUTPUTS:
+        errors.append(FieldError(loc=["query", "output"], msg=f"must be one of {', '.join(OUTPUTS)}", type="enum"))
+    if raw_separator not in Separator.__members__:
+        choices = ", ".join(Separator.__members__)
+        errors.append(FieldError(loc=["query", "separator"], msg=f"must be one of {choices}", type="enum"))
+    if errors:
+        raise InvalidInput(errors)
+    separator = Separator(raw_separator)
+    if output == "json":
+        return None
+    if output is not None:
+        return output, separator
+    if csv_requested(request):
+        return "csv", separator
+    accept = request.headers.get("accept", "").lower()
+    if JSONL_MEDIA_TYPE in accept and "application/json" not in accept:
+        return "jsonl", separator
+    return None
+
+
 def page_response(request: Request, read_model: type[BaseModel], page: PageResult) -> Response:
-    """Serialise a page in one pass and add `Link: <…>; rel="next"` when another page follows."""
+    """Serialise a page in one pass and add `Link: <…>; rel="next"` when another page follows.
+
+    Asked for CSV or JSON Lines, the answer is instead the whole list streamed from the database.
+    """
+    export = export_requested(request)
+    if export is not None:
+        # Imported here: the exports read every slice's filters, and every slice imports this module.
+        from app.exports.lists import list_export_response
+
+        return list_export_response(request, read_model, *export)
     body: dict[str, Any] = {"items": [dict(row) for row in page.rows], "next_cursor": page.next_cursor}
     if page.total is not None:
         body["total"] = page.total

@@ -1,0 +1,110 @@
+"""Events as iCalendar: parsed back with icalendar, stable UIDs, the right zones, statuses mapped, filters."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx2
+import pytest
+from icalendar import Calendar
+
+from tests.factories import create_campaign, create_event, create_lab
+
+pytestmark = pytest.mark.anyio
+
+
+async def feed(client: httpx2.AsyncClient, **params: str) -> Calendar:
+    response = await client.get("/api/v1/events.ics", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    return Calendar.from_ical(response.content)
+
+
+def by_summary(calendar: Calendar) -> dict[str, object]:
+    return {str(event["summary"]): event for event in calendar.walk("VEVENT")}
+
+
+class TestCalendar:
+    async def test_uids_are_stable_across_exports(self, client: httpx2.AsyncClient) -> None:
+        event = await create_event(client)
+        first, second = await feed(client), await feed(client)
+        uids = [str(e["uid"]) for e in first.walk("VEVENT")]
+        assert uids == [f"{event['id']}@lab-registry"]
+        assert uids == [str(e["uid"]) for e in second.walk("VEVENT")]
+
+    async def test_paris_times_keep_their_zone_across_daylight_saving(self, client: httpx2.AsyncClient) -> None:
+        await create_event(client, title="Hiver", starts_at="2026-01-15T10:00:00", ends_at="2026-01-15T11:00:00")
+        await create_event(client, title="Été", starts_at="2026-07-15T10:00:00", ends_at="2026-07-15T11:00:00")
+        calendar = await feed(client)
+        events = by_summary(calendar)
+        for title in ("Hiver", "Été"):
+            start = events[title]["dtstart"]  # type: ignore[index]
+            assert start.params["TZID"] == "Europe/Paris"
+            assert start.dt.replace(tzinfo=None).hour == 10
+        winter = events["Hiver"]["dtstart"].dt  # type: ignore[index]
+        summer = events["Été"]["dtstart"].dt  # type: ignore[index]
+        assert winter == datetime(2026, 1, 15, 9, tzinfo=ZoneInfo("UTC"))
+        assert summer == datetime(2026, 7, 15, 8, tzinfo=ZoneInfo("UTC"))
+        assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
+
+    async def test_a_cayenne_event_is_in_guiana_time(self, client: httpx2.AsyncClient) -> None:
+        lab = await create_lab(client, region_code="03", city="Cayenne")
+        await create_event(
+            client, lab_id=lab["id"], title="Guyane", starts_at="2026-03-10T09:00:00", ends_at="2026-03-10T10:00:00"
+        )
+        calendar = await feed(client)
+        start = by_summary(calendar)["Guyane"]["dtstart"]  # type: ignore[index]
+        assert start.params["TZID"] == "America/Cayenne"
+        assert start.dt == datetime(2026, 3, 10, 12, tzinfo=ZoneInfo("UTC"))
+        assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["America/Cayenne"]
+
+    async def test_statuses_are_mapped(self, client: httpx2.AsyncClient) -> None:
+        for status in ("scheduled", "cancelled", "postponed"):
+            await create_event(client, title=status, status=status, attendance_mode="in-person")
+        await create_event(
+            client,
+            title="moved-online",
+            status="moved-online",
+            attendance_mode="in-person",
+            online_url="https://visio.example.fr/salle",
+        )
+        events = by_summary(await feed(client))
+        assert {title: str(e["status"]) for title, e in events.items()} == {  # type: ignore[index]
+            "scheduled": "CONFIRMED",
+            "cancelled": "CANCELLED",
+            "postponed": "TENTATIVE",
+            "moved-online": "CONFIRMED",
+        }
+        moved = events["moved-online"]
+        assert str(moved["url"]) == "https://visio.example.fr/salle"  # type: ignore[index]
+        assert str(moved["location"]) == "https://visio.example.fr/salle"  # type: ignore[index]
+
+    async def test_summary_description_and_location(self, client: httpx2.AsyncClient) -> None:
+        await create_event(
+            client,
+            title="Atelier",
+            description="Parcours usager, deuxième séance",
+            attendance_mode="in-person",
+            city="Rennes",
+            registration_url="https://inscription.example.fr/atelier",
+        )
+        event = by_summary(await feed(client))["Atelier"]
+        assert str(event["description"]) == "Parcours usager, deuxième séance"  # type: ignore[index]
+        assert str(event["location"]) == "Rennes"  # type: ignore[index]
+        assert str(event["url"]) == "https://inscription.example.fr/atelier"  # type: ignore[index]
+
+    async def test_one_feed_per_lab_campaign_theme_or_region(self, client: httpx2.AsyncClient) -> None:
+        lab = await create_lab(client)
+        campaign = await create_campaign(client)
+        await create_event(client, title="Du lab", lab_id=lab["id"])
+        await create_event(client, title="De la campagne", campaign_id=campaign["id"], theme_code="design")
+        guiana = await create_lab(client, region_code="03")
+        await create_event(client, title="Outre-mer", lab_id=guiana["id"])
+        assert list(by_summary(await feed(client, lab=lab["slug"]))) == ["Du lab"]
+        assert list(by_summary(await feed(client, campaign=campaign["slug"]))) == ["De la campagne"]
+        assert list(by_summary(await feed(client, theme="design"))) == ["De la campagne"]
+        assert list(by_summary(await feed(client, region="03"))) == ["Outre-mer"]
+
+    async def test_an_empty_feed_is_still_a_calendar(self, client: httpx2.AsyncClient) -> None:
+        calendar = await feed(client)
+        assert str(calendar["version"]) == "2.0"
+        assert calendar.walk("VEVENT") == []
