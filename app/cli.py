@@ -4,6 +4,7 @@ import asyncio
 import logging
 import os
 import shutil
+import signal
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -20,7 +21,8 @@ from app.auth import service as auth_service
 from app.auth.schemas import Scope
 from app.core import migrations
 from app.core.config import Settings, get_settings
-from app.core.db import create_engine, session_scope
+from app.core.csvout import Separator
+from app.core.db import create_engine, create_sessionmaker, session_scope
 from app.core.errors import NotFound
 from app.models import ApiKey
 from app.ops import metrics
@@ -182,6 +184,44 @@ def _parse_expiry(value: str | None) -> datetime | None:
     return parsed
 
 
+@cli.command("export")
+def export(
+    resource: Annotated[str, typer.Option(help="What to export: labs, events, allocations, organizations…")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv or jsonl (any list), ics (events), geojson (labs), scdl (allocations).")
+    ] = "csv",
+    filters: Annotated[
+        list[str] | None, typer.Option("--filter", help="A list filter as key=value (repeatable): lab=bretagne.")
+    ] = None,
+    separator: Annotated[str, typer.Option(help="CSV separator: comma or semicolon.")] = "comma",
+) -> None:
+    """Write a whole filtered list to a file, streamed from the database as the HTTP exports are."""
+    from app.exports.files import ExportFormat, ExportUsageError, export_to_file, parse_filters
+
+    settings = get_settings()
+    try:
+        chosen = ExportFormat(fmt)
+        chosen_separator = Separator(separator)
+    except ValueError:
+        console.print(f"[red]--format is one of {', '.join(ExportFormat)}; --separator comma or semicolon.[/red]")
+        raise typer.Exit(2) from None
+    require_migrated(settings)
+    try:
+        summary = asyncio.run(
+            export_to_file(settings, resource, chosen, parse_filters(filters or []), output, chosen_separator)
+        )
+    except ExportUsageError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"[green]Wrote {summary.bytes_written} bytes to {summary.path}.[/green]")
+    if summary.incomplete_rows:
+        console.print(
+            f"[yellow]{summary.incomplete_rows} row(s) lack the required idAttribuant (no SIRET for the "
+            "stream's managing organization): exported with an empty cell.[/yellow]"
+        )
+
+
 @cli.command("create-api-key")
 def create_api_key(
     name: Annotated[str, typer.Option(help="Who or what the key is for.")],
@@ -249,6 +289,32 @@ def revoke_api_key(key: Annotated[str, typer.Argument(help="The key's id or pref
         console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1) from None
     console.print(f"Revoked API key '{row.name}' ({row.prefix}…).")
+
+
+@cli.command()
+def worker() -> None:
+    """Deliver webhooks until stopped (SIGINT/SIGTERM); run several on PostgreSQL to share the work."""
+    from app.webhooks.dispatcher import run_dispatcher
+
+    settings = get_settings()
+    configure_logging(settings)
+    require_migrated(settings)
+
+    async def work() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        engine = create_engine(settings)
+        try:
+            async with run_dispatcher(create_sessionmaker(engine), settings):
+                logger.info("webhook dispatcher started")
+                await stop.wait()
+        finally:
+            await engine.dispose()
+        logger.info("webhook dispatcher stopped")
+
+    asyncio.run(work())
 
 
 def main() -> None:

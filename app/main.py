@@ -23,6 +23,7 @@ from app.ops.metrics import watch_pools
 from app.ops.middleware import RequestContext
 from app.ops.router import router as ops_router
 from app.routers import ADMIN_ROUTERS, API_PREFIX, ROUTERS, TAGS
+from app.webhooks.dispatcher import run_dispatcher
 
 DESCRIPTION = """\
 System of record for France's territorial public-innovation labs: the labs, the money that funds them
@@ -123,10 +124,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        try:
-            yield
-        finally:
-            await engine.dispose()
+        async with run_dispatcher(app.state.sessionmaker, settings, enabled=settings.webhooks_in_serve):
+            try:
+                yield
+            finally:
+                await engine.dispose()
 
     app = FastAPIOffline(
         title="Lab Registry",

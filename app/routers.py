@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.audit.router import router as audit_router
 from app.auth.router import router as api_keys_router
 from app.campaigns.router import router as campaigns_router
+from app.changes.router import router as changes_router
 from app.events.router import router as events_router
 from app.funding.router import router as funding_router
 from app.labs.router import router as labs_router
@@ -14,6 +15,7 @@ from app.organizations.router import router as organizations_router
 from app.projects.router import router as projects_router
 from app.reference.router import router as reference_router
 from app.stats.router import router as stats_router
+from app.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -27,10 +29,11 @@ ROUTERS: list[APIRouter] = [
     campaigns_router,
     events_router,
     stats_router,
+    changes_router,
 ]
 
 # Guarded as a whole: every operation needs the `admin` scope.
-ADMIN_ROUTERS: list[APIRouter] = [api_keys_router, audit_router]
+ADMIN_ROUTERS: list[APIRouter] = [api_keys_router, audit_router, webhooks_router]
 
 TAGS: list[dict[str, Any]] = [
     {"name": "reference", "description": "Regions, themes and event formats (read-only, shipped by migrations)."},
@@ -43,4 +46,6 @@ TAGS: list[dict[str, Any]] = [
     {"name": "api-keys", "description": "API keys and their scopes (admin scope)."},
     {"name": "audit", "description": "Every write, who made it and what it changed (admin scope)."},
     {"name": "stats", "description": "Figures computed from the data: overview, events, projects, funding, coverage."},
+    {"name": "changes", "description": "Every create, update and delete in commit order, to stay in sync."},
+    {"name": "webhooks", "description": "Signed deliveries of changes to subscribed URLs (admin scope)."},
 ]

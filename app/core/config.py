@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(
         default=24, ge=1, description="How long an Idempotency-Key is remembered; after that it counts as new."
     )
+    webhook_allow_private_urls: bool = Field(
+        default=False,
+        description="Allow webhook targets on private, loopback or link-local addresses (tests, closed networks).",
+    )
+    webhooks_in_serve: bool = Field(
+        default=False,
+        description="Run the webhook dispatcher inside `serve` (each worker) besides `lab-registry worker`.",
+    )
+    webhook_max_attempts: int = Field(default=10, ge=1, description="Attempts before a delivery is marked failed.")
+    webhook_backoff_base_seconds: float = Field(
+        default=5, gt=0, description="Wait after the first failed attempt; doubled at each further one (with jitter)."
+    )
+    webhook_backoff_max_seconds: float = Field(default=3600, gt=0, description="Longest wait between two attempts.")
+    webhook_timeout_seconds: float = Field(default=10, gt=0, description="How long a target gets to answer.")
+    webhook_poll_seconds: float = Field(default=1, gt=0, description="How often the dispatcher looks for work.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS, comma-separated; empty turns CORS off."
     )

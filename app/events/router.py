@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.campaigns.dependencies import CampaignDep
 from app.core.concurrency import ItemRoute
@@ -13,6 +14,8 @@ from app.core.schemas import Page, merge_patch
 from app.events import service
 from app.events.dependencies import EventItem
 from app.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
+from app.exports.calendar import ICS_MEDIA_TYPE, feed_name, ics_chunks
+from app.exports.lists import in_own_session
 from app.labs.dependencies import LabDep
 from app.models import Event
 
@@ -23,6 +26,20 @@ router = APIRouter(route_class=ItemRoute, tags=["events"])
 async def list_events(session: SessionDep, request: Request, params: Annotated[EventFilters, Query()]) -> Response:
     """List events, filtered and keyset-paginated, by start time unless sorted otherwise."""
     return page_response(request, EventRead, await service.list_events(session, params))
+
+
+@router.get(
+    "/events.ics",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
+)
+async def events_calendar(request: Request, params: Annotated[EventFilters, Query()]) -> StreamingResponse:
+    """The matching events as an iCalendar feed (one per lab, theme, campaign or region); paging does not apply."""
+    return StreamingResponse(
+        in_own_session(request.app.state.sessionmaker, lambda session: ics_chunks(session, params, feed_name(params))),
+        media_type=ICS_MEDIA_TYPE,
+        headers={"Content-Disposition": 'inline; filename="events.ics"'},
+    )
 
 
 @router.post("/events", status_code=201, response_model=EventRead, responses=error_responses(409, 422))

@@ -3,12 +3,15 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.schemas import Page, merge_patch
+from app.exports import scdl
+from app.exports.lists import in_own_session
 from app.funding import service
 from app.funding.dependencies import (
     AllocationDep,
@@ -106,6 +109,27 @@ async def create_allocation(
     allocation = await service.create_allocation(session, body)
     response.headers["Location"] = str(request.url_for("get_allocation", allocation=str(allocation.id)))
     return allocation
+
+
+@router.get(
+    "/allocations.scdl.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
+)
+async def allocations_scdl(
+    session: SessionDep, request: Request, params: Annotated[AllocationFilters, Query()]
+) -> StreamingResponse:
+    """The matching allocations in the SCDL subventions 2.1.1 CSV layout; `X-Incomplete-Rows` counts rows
+    lacking the required idAttribuant (exported with an empty cell)."""
+    incomplete = await scdl.incomplete_rows(session, params)
+    return StreamingResponse(
+        in_own_session(request.app.state.sessionmaker, lambda own: scdl.scdl_chunks(own, params)),
+        media_type="text/csv; charset=utf-8; header=present",
+        headers={
+            scdl.INCOMPLETE_HEADER: str(incomplete),
+            "Content-Disposition": 'attachment; filename="subventions.csv"',
+        },
+    )
 
 
 @router.get(ALLOCATION, response_model=AllocationRead, responses=error_responses(404))

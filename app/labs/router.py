@@ -3,12 +3,15 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.schemas import Page, merge_patch
+from app.exports.geojson import GEOJSON_MEDIA_TYPE, geojson_chunks
+from app.exports.lists import in_own_session
 from app.labs import service
 from app.labs.dependencies import LabItem
 from app.labs.schemas import LabCreate, LabFilters, LabRead, LabUpdate
@@ -21,6 +24,19 @@ router = APIRouter(route_class=ItemRoute, prefix="/labs", tags=["labs"])
 async def list_labs(session: SessionDep, request: Request, params: Annotated[LabFilters, Query()]) -> Response:
     """List labs, filtered and keyset-paginated."""
     return page_response(request, LabRead, await service.list_labs(session, params))
+
+
+@router.get(
+    ".geojson",
+    response_class=StreamingResponse,
+    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}}}, **error_responses(400, 422)},
+)
+async def labs_geojson(request: Request, params: Annotated[LabFilters, Query()]) -> StreamingResponse:
+    """The matching labs as an RFC 7946 FeatureCollection ([lon, lat]; `geometry: null` when unlocated)."""
+    return StreamingResponse(
+        in_own_session(request.app.state.sessionmaker, lambda session: geojson_chunks(session, params)),
+        media_type=GEOJSON_MEDIA_TYPE,
+    )
 
 
 @router.post("", status_code=201, response_model=LabRead, responses=error_responses(409, 422))

@@ -11,6 +11,7 @@ from app.models.labs import Lab
 from app.models.organizations import Organization
 from app.models.projects import Project, ProjectPartner, ProjectStatusChange
 from app.models.reference import EventFormat, Region, Theme
+from app.models.webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Allocation",
@@ -31,5 +32,7 @@ __all__ = [
     "Region",
     "Theme",
     "UTCDateTime",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "utcnow",
 ]
