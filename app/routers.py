@@ -10,6 +10,7 @@ from app.campaigns.router import router as campaigns_router
 from app.changes.router import router as changes_router
 from app.events.router import router as events_router
 from app.funding.router import router as funding_router
+from app.imports.router import router as imports_router
 from app.labs.router import router as labs_router
 from app.organizations.router import router as organizations_router
 from app.projects.router import router as projects_router
@@ -30,6 +31,7 @@ ROUTERS: list[APIRouter] = [
     events_router,
     stats_router,
     changes_router,
+    imports_router,
 ]
 
 # Guarded as a whole: every operation needs the `admin` scope.
@@ -47,5 +49,6 @@ TAGS: list[dict[str, Any]] = [
     {"name": "audit", "description": "Every write, who made it and what it changed (admin scope)."},
     {"name": "stats", "description": "Figures computed from the data: overview, events, projects, funding, coverage."},
     {"name": "changes", "description": "Every create, update and delete in commit order, to stay in sync."},
+    {"name": "imports", "description": "Bulk upserts from CSV (Excel's too) or JSON Lines files, with a report."},
     {"name": "webhooks", "description": "Signed deliveries of changes to subscribed URLs (admin scope)."},
 ]

@@ -13,7 +13,7 @@ lock that is held until the commit is complete (`_number_in_commit_order`):
   holder's commit), numbers its entries after it, and keeps the lock until its COMMIT is visible — PostgreSQL
   releases locks only after the transaction became visible. Hence seq order is commit order, and a reader that
   sees seq N already sees every committed seq below N. The cost is one short critical section per writing
-  transaction (an indexed max and an UPDATE by primary key), not the whole transaction.
+  transaction (an indexed max and one UPDATE numbering its unnumbered entries), not the whole transaction.
 - **SQLite** has one writer at a time (BEGIN IMMEDIATE, or the write lock taken at the first write), held until
   COMMIT: the same numbering needs no further lock.
 
@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, inspect, select, text, update
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import SQLModel
@@ -37,7 +37,7 @@ _UNNUMBERED = "audit_unnumbered"
 # Any constant works as long as nothing else in the database takes the same advisory lock.
 _COMMIT_ORDER_LOCK = 0x4C52_5345_51  # "LRSEQ"
 # Derived or bookkeeping columns that say nothing the other fields do not.
-_NOT_AUDITED = frozenset({"search_text", "updated_at", "version", "key_hash"})
+NOT_AUDITED = frozenset({"search_text", "updated_at", "version", "key_hash"})
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ UNKNOWN = Actor("unknown")
 
 def state(entity: SQLModel) -> dict[str, Any]:
     """The entity's columns as JSON values."""
-    dumped: dict[str, Any] = entity.model_dump(mode="json", exclude=set(_NOT_AUDITED))
+    dumped: dict[str, Any] = entity.model_dump(mode="json", exclude=set(NOT_AUDITED))
     return dumped
 
 
@@ -86,28 +86,35 @@ def record(
         request_id=session.info.get(REQUEST_ID),
     )
     session.add(entry)
-    session.info.setdefault(_UNNUMBERED, []).append(entry)
+    session.info[_UNNUMBERED] = True
+
+
+def mark_unnumbered(session: AsyncSession) -> None:
+    """Entries were written set-based (bulk import), not through `record`: number them at commit too."""
+    session.info[_UNNUMBERED] = True
+
+
+# Only this transaction's entries have no `seq` where it looks: committed ones are all numbered, and other
+# transactions' uncommitted ones are invisible to it (PostgreSQL) or cannot exist (SQLite's single writer).
+_NUMBER_UNNUMBERED = text(
+    "UPDATE audit_log SET seq = numbered.n + :last "
+    "FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM audit_log WHERE seq IS NULL) AS numbered "
+    "WHERE audit_log.id = numbered.id"
+)
 
 
 @event.listens_for(Session, "before_commit")
 def _number_in_commit_order(session: Session) -> None:
     """Give this transaction's entries their `seq`, after every committed one (see the module docstring)."""
-    if session.in_nested_transaction() or not session.info.get(_UNNUMBERED):
+    if session.in_nested_transaction() or not session.info.pop(_UNNUMBERED, None):
         return
     session.flush()
-    entries: list[AuditEntry] = session.info.pop(_UNNUMBERED)
-    ids = [state.key[1][0] for state in map(inspect, entries) if state.persistent and state.key is not None]
-    if not ids:
-        return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _COMMIT_ORDER_LOCK})
     table = AuditEntry.__table__  # type: ignore[attr-defined]
     last = connection.execute(select(func.coalesce(func.max(table.c.seq), 0))).scalar_one()
-    connection.execute(
-        update(table).where(table.c.id == bindparam("entry_id")).values(seq=bindparam("entry_seq")),
-        [{"entry_id": ident, "entry_seq": last + n} for n, ident in enumerate(ids, start=1)],
-    )
+    connection.execute(_NUMBER_UNNUMBERED, {"last": last})
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -209,7 +209,8 @@ async def _free_slug(session: AsyncSession, spec: ResourceSpec[Any], source: str
     return candidate
 
 
-def _search_text(spec: ResourceSpec[Any], values: Mapping[str, Any]) -> str:
+def search_text_for(spec: ResourceSpec[Any], values: Mapping[str, Any]) -> str:
+    """The folded words `q` finds an entity by (also written by bulk imports, which bypass `insert`)."""
     parts = (values.get(f) for f in spec.search_fields)
     return search_text(*(" ".join(map(str, p)) if isinstance(p, list) else str(p) for p in parts if p is not None))
 
@@ -253,7 +254,7 @@ async def insert(session: AsyncSession, spec: ResourceSpec[ModelT], values: dict
         values[spec.slug_field] = await _free_slug(session, spec, str(values[spec.slug_source]))
     await _check_unique(session, spec, values, None)
     if "search_text" in spec.table.c:
-        values["search_text"] = _search_text(spec, values)
+        values["search_text"] = search_text_for(spec, values)
     entity = spec.model(**values)
     session.add(entity)
     await _flush(session, spec)
@@ -274,7 +275,7 @@ async def update(session: AsyncSession, spec: ResourceSpec[ModelT], entity: Mode
     for name, value in changed.items():
         setattr(entity, name, value)
     if "search_text" in spec.table.c:
-        entity.search_text = _search_text(spec, entity.model_dump())
+        entity.search_text = search_text_for(spec, entity.model_dump())
     entity.updated_at = utcnow()
     await _flush(session, spec)
     _audit(session, spec, "update", entity, before, audit.state(entity))

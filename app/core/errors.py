@@ -59,6 +59,8 @@ class AppError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
+        # Extension members of the problem (RFC 9457 §3.2), such as the report of a rejected import.
+        self.extensions: dict[str, Any] = {}
 
 
 class BadRequest(AppError):
@@ -115,9 +117,11 @@ def problem_response(
     slug: str | None = None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
     """Render a problem+json response; the only place error bodies are built."""
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": problem_type(slug) if slug else "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -148,7 +152,9 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     errors = exc.errors if isinstance(exc, InvalidInput) else None
-    return problem_response(request, exc.status, exc.detail, slug=exc.slug, errors=errors, headers=exc.headers)
+    return problem_response(
+        request, exc.status, exc.detail, slug=exc.slug, errors=errors, headers=exc.headers, extensions=exc.extensions
+    )
 
 
 async def _request_validation(request: Request, exc: Exception) -> Response:

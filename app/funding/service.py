@@ -77,7 +77,7 @@ DISBURSEMENT_SPEC = ResourceSpec(
 COMMITTED = AllocationStatus.committed.value
 
 
-async def _committed_cents(session: AsyncSession, stream_id: uuid.UUID, *, excluding: uuid.UUID | None) -> int:
+async def committed_cents(session: AsyncSession, stream_id: uuid.UUID, *, excluding: uuid.UUID | None) -> int:
     """What the stream's committed allocations add up to, leaving out the one being changed."""
     column = ALLOCATION_SPEC.column
     stmt = select(func.coalesce(func.sum(column("amount_cents")), 0)).where(
@@ -104,7 +104,7 @@ async def _check_envelope(
     envelope = stream["envelope_cents"]
     if envelope is None:
         return
-    committed = await _committed_cents(session, stream["id"], excluding=allocation_id)
+    committed = await committed_cents(session, stream["id"], excluding=allocation_id)
     if committed + requested > envelope:
         raise Conflict(
             f"Committing {requested} cents would exceed the envelope of stream {stream['code']}: "
@@ -171,7 +171,7 @@ async def replace_stream(session: AsyncSession, stream: FundingStream, data: Fun
     if envelope is not None and (stream.envelope_cents is None or envelope < stream.envelope_cents):
         current = await lock_for_update(session, FundingStream, stream.id)
         if current is not None and current["version"] == stream.version:
-            committed = await _committed_cents(session, stream.id, excluding=None)
+            committed = await committed_cents(session, stream.id, excluding=None)
             if committed > envelope:
                 raise Conflict(
                     f"The envelope of stream {stream.code} cannot go below what is committed: "

@@ -134,7 +134,7 @@ async def _values(session: AsyncSession, data: ProjectCreate, current: Project |
             if code not in known
         ]
     if current is not None and data.replicates_project_id is not None:
-        if await _replicates_itself(session, current.id, data.replicates_project_id):
+        if await replicates_itself(session, current.id, data.replicates_project_id):
             errors.append(
                 FieldError(
                     loc=["body", "replicates_project_id"],
@@ -147,7 +147,7 @@ async def _values(session: AsyncSession, data: ProjectCreate, current: Project |
     return values
 
 
-async def _replicates_itself(session: AsyncSession, project_id: uuid.UUID, original_id: uuid.UUID) -> bool:
+async def replicates_itself(session: AsyncSession, project_id: uuid.UUID, original_id: uuid.UUID) -> bool:
     """Whether following `replicates_project_id` from `original_id` leads back to the project."""
     seen: set[uuid.UUID] = set()
     step: uuid.UUID | None = original_id

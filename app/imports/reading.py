@@ -1,0 +1,252 @@
+"""Reading an import body as it streams in: its encoding, its records, and each record's line in the file.
+
+Spreadsheets reach us as CSV saved by Excel (UTF-8 with a BOM, or Windows-1252 from older versions, `;`
+separated in French locales) and from other systems as UTF-8 CSV or JSON Lines. Nothing declares the
+encoding, so it is recognised:
+
+- a UTF-8 BOM means UTF-8; a UTF-16 BOM is refused with the advice to save as UTF-8;
+- otherwise the bytes are decoded as UTF-8, strictly. If a byte is not UTF-8 while everything before it was
+  ASCII (which both encodings read alike), the rest is Windows-1252; after UTF-8 text, or in Windows-1252 on
+  one of the five bytes it leaves undefined, the body is refused: it decodes in no supported encoding.
+
+A charset declared in `Content-Type` is used as declared.
+
+Records are cut from the decoded text line by line, never holding more than one chunk: a CSV line whose
+quotes are unbalanced continues on the next line (a quoted field with a line break), which is how each
+record keeps the number of the line it starts on.
+"""
+
+import codecs
+import csv
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from app.core.errors import AppError
+
+BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+SEPARATORS = (",", ";", "\t")
+MAX_RECORD_LINES = 1000
+"""A quoted field longer than this many lines is an unbalanced quote, not data: the file is refused."""
+
+
+class ImportFileError(AppError):
+    """The body as a whole cannot be read as an import: nothing of it is loaded."""
+
+    status = 422
+    slug = "import-file-invalid"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    slug = "unsupported-media-type"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row of the file: the line it starts on (the header is line 1) and its values.
+
+    CSV values are a list of cells in the header's order; a JSON line is its object, or an error message when
+    the line is not one.
+    """
+
+    line: int
+    cells: list[str] | None = None
+    values: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class Decoder:
+    """Incremental decoding with the recognition described in the module docstring."""
+
+    def __init__(self, declared: str | None) -> None:
+        self.offset = 0
+        self._started = False
+        self._ascii_so_far = True
+        self._encoding = declared
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._head = b""
+        if declared is not None:
+            try:
+                self._decoder = codecs.getincrementaldecoder(declared)(errors="strict")
+            except LookupError:
+                raise UnsupportedMediaType(f"Unknown charset '{declared}'.") from None
+
+    @property
+    def encoding(self) -> str:
+        return self._encoding or "utf-8"
+
+    def feed(self, data: bytes, final: bool = False) -> str:
+        if not self._started:
+            self._head += data
+            if len(self._head) < 3 and not final:
+                return ""
+            data, self._head = self._head, b""
+            self._started = True
+            if self._decoder is None:
+                data = self._recognise(data)
+        return self._decode(data, final)
+
+    def _recognise(self, data: bytes) -> bytes:
+        if data.startswith(UTF16_BOMS):
+            raise ImportFileError("The body is UTF-16: save the file as CSV UTF-8 (or Windows-1252) instead.")
+        self._encoding = "utf-8"
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+        if data.startswith(BOM):
+            self.offset = len(BOM)
+            self._ascii_so_far = False
+            return data[len(BOM) :]
+        return data
+
+    def _decode(self, data: bytes, final: bool) -> str:
+        assert self._decoder is not None
+        try:
+            text = self._decoder.decode(data, final)
+        except UnicodeDecodeError as exc:
+            if self._encoding == "utf-8" and self._ascii_so_far and self._head == b"":
+                # Nothing but ASCII so far: the two encodings agree on it, and this byte says Windows-1252.
+                self._encoding = "windows-1252"
+                self._decoder = codecs.getincrementaldecoder("cp1252")(errors="strict")
+                return self._decode(data, final)
+            position = self.offset + exc.start
+            raise ImportFileError(
+                f"The body decodes in no supported encoding: byte 0x{exc.object[exc.start]:02x} at offset "
+                f"{position} is not {self.encoding if self._encoding != 'utf-8' else 'UTF-8'}"
+                f"{'' if self._encoding != 'utf-8' else ' although the text before it is'}. Save the file as "
+                "CSV UTF-8, or Windows-1252, and load it again."
+            ) from None
+        self.offset += len(data)
+        if self._ascii_so_far and not data.isascii():
+            self._ascii_so_far = False
+        return text
+
+
+class Lines:
+    """Complete lines from decoded chunks, numbered from 1; the last partial line waits for the next chunk."""
+
+    def __init__(self) -> None:
+        self.number = 0
+        self._pending = ""
+
+    def feed(self, text: str) -> list[tuple[int, str]]:
+        parts = (self._pending + text).split("\n")
+        self._pending = parts.pop()
+        return self._numbered(parts)
+
+    def finish(self) -> list[tuple[int, str]]:
+        rest, self._pending = self._pending, ""
+        return self._numbered([rest]) if rest else []
+
+    def _numbered(self, parts: list[str]) -> list[tuple[int, str]]:
+        start = self.number
+        self.number += len(parts)
+        return [(start + i, part) for i, part in enumerate(parts, start=1)]
+
+
+def sniff_separator(header: str) -> str:
+    """The separator the header uses most: field names contain none of them."""
+    counts = {sep: header.count(sep) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+class CsvRecords:
+    """Cuts numbered lines into CSV records (a quoted field may span lines) and parses them with `csv`."""
+
+    def __init__(self) -> None:
+        self.separator: str | None = None
+        self.header: list[str] | None = None
+        self._start = 0
+        self._parts: list[str] = []
+        self._quotes = 0
+
+    def feed(self, lines: list[tuple[int, str]]) -> list[Record]:
+        complete: list[tuple[int, str]] = []
+        for number, line in lines:
+            if not self._parts:
+                self._start = number
+            self._parts.append(line)
+            self._quotes += line.count('"')
+            if self._quotes % 2 == 0:
+                complete.append((self._start, "\n".join(self._parts)))
+                self._parts, self._quotes = [], 0
+            elif len(self._parts) > MAX_RECORD_LINES:
+                raise ImportFileError(f"Line {self._start} opens a quoted field that never closes.")
+        return self._parse(complete)
+
+    def finish(self) -> list[Record]:
+        if self._parts:
+            raise ImportFileError(f"Line {self._start} opens a quoted field that never closes.")
+        return []
+
+    def _parse(self, complete: list[tuple[int, str]]) -> list[Record]:
+        if not complete:
+            return []
+        if self.separator is None:
+            self.separator = sniff_separator(complete[0][1])
+        rows = csv.reader([text for _, text in complete], delimiter=self.separator)
+        records = []
+        for (line, text), cells in zip(complete, rows, strict=True):
+            if self.header is None:
+                self.header = cells
+            elif text.strip(self.separator + " \t\r"):
+                records.append(Record(line=line, cells=cells))
+        return records
+
+
+def jsonl_records(lines: list[tuple[int, str]]) -> list[Record]:
+    """One object per non-blank line; a line that is not a JSON object is reported, not fatal."""
+    records = []
+    for line, text in lines:
+        if not text.strip():
+            continue
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            records.append(Record(line=line, error=f"not valid JSON: {exc.args[0]}"))
+            continue
+        if not isinstance(value, dict):
+            records.append(Record(line=line, error=f"a JSON line must be an object, not {type(value).__name__}"))
+        else:
+            records.append(Record(line=line, values=value))
+    return records
+
+
+class BodyReader:
+    """The body's records in file order; for CSV, `header` is set before the first record is yielded."""
+
+    def __init__(self, *, jsonl: bool, charset: str | None) -> None:
+        self.jsonl = jsonl
+        self._decoder = Decoder(charset)
+        self._lines = Lines()
+        self._csv = None if jsonl else CsvRecords()
+
+    @property
+    def header(self) -> list[str] | None:
+        return None if self._csv is None else self._csv.header
+
+    @property
+    def encoding(self) -> str:
+        return self._decoder.encoding
+
+    def _cut(self, numbered: list[tuple[int, str]]) -> list[Record]:
+        return jsonl_records(numbered) if self._csv is None else self._csv.feed(numbered)
+
+    async def records(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[Record]:
+        received = False
+        async for chunk in chunks:
+            if not chunk:
+                continue
+            received = True
+            for record in self._cut(self._lines.feed(self._decoder.feed(chunk))):
+                yield record
+        if not received:
+            raise ImportFileError("The body is empty: send a CSV file with a header line, or JSON Lines.")
+        tail = self._cut(self._lines.feed(self._decoder.feed(b"", final=True)) + self._lines.finish())
+        if self._csv is not None:
+            tail += self._csv.finish()
+        for record in tail:
+            yield record

@@ -1,0 +1,404 @@
+"""What each importable resource is made of, and the rules of its single-row API applied row by row.
+
+The rules are those of the services (`app.events.service`, `app.projects.service`, `app.funding.service`),
+checked against totals read once per batch instead of once per row: the parents are locked first (`FOR NO
+KEY UPDATE`; SQLite's import holds the write lock), then the running totals are kept as rows are accepted,
+so a file cannot overspend an envelope or an allocation any more than single writes can.
+"""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.campaigns import service as campaigns
+from app.campaigns.schemas import CampaignCreate
+from app.core.crud import ResourceSpec
+from app.core.errors import InvalidInput
+from app.core.schemas import Input
+from app.events import service as events
+from app.events.schemas import EventCreate
+from app.funding import service as funding
+from app.funding.schemas import AllocationCreate, DisbursementCreate, FundingStreamCreate
+from app.imports.schemas import ImportResource
+from app.labs import service as labs
+from app.labs.schemas import LabCreate
+from app.models import (
+    Allocation,
+    Campaign,
+    Disbursement,
+    Entity,
+    FundingStream,
+    Lab,
+    Organization,
+    Project,
+    ProjectPartner,
+    ProjectStatusChange,
+    Theme,
+)
+from app.organizations import service as organizations
+from app.organizations.schemas import OrganizationCreate
+from app.projects import service as projects
+from app.projects.schemas import PartnerCreate, ProjectCreate, ProjectStatus
+from app.reference.data import timezone_for_region
+
+COMMITTED = funding.COMMITTED
+
+
+class RowError(Exception):
+    """A rule refuses one row: the field at fault and why."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference field, the model it names, and the friendlier columns that may give it."""
+
+    field: str
+    model: type[Entity]
+    noun: str
+    columns: tuple[str, ...] = ()
+
+
+class Rules:
+    """No rule beyond the schema's: organizations, labs, campaigns."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def prepare(self, rows: list[Any]) -> None:
+        """Read (and lock) what the batch's rules need, once per batch."""
+
+    async def complete(self, row: Any) -> None:
+        """Finish a validated row's values, or raise RowError."""
+
+    async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
+        """Write what goes with the batch's rows (a project's status history)."""
+
+
+class EventRules(Rules):
+    """Region and time zone defaulted as `create_event` does; local times read in the event's zone."""
+
+    async def complete(self, row: Any) -> None:
+        values = row.values
+        refs = values.get("_refs", {})
+        if values.get("region_code") is None:
+            holder = refs.get("lab_id") or refs.get("organizer_organization_id")
+            values["region_code"] = holder.get("region_code") if holder else None
+        zone_name = values.get("timezone") or timezone_for_region(values["region_code"])
+        zone = ZoneInfo(zone_name)
+        try:
+            starts = events.to_utc(values["starts_at"], zone, ["starts_at"])
+            ends = events.to_utc(values["ends_at"], zone, ["ends_at"])
+        except InvalidInput as exc:
+            error = exc.errors[0]
+            raise RowError(str(error.loc[0]), error.msg) from None
+        if ends < starts:
+            raise RowError("ends_at", "must be on or after starts_at")
+        local_day = starts.astimezone(zone).date()
+        values.update(starts_at=starts, ends_at=ends, timezone=zone_name, local_start_date=local_day)
+
+
+class ProjectRules(Rules):
+    """Region from the lab, secondary themes that exist, the lifecycle, and the status history."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.themes: set[str] | None = None
+        self.moves: dict[uuid.UUID, str | None] = {}
+
+    async def prepare(self, rows: list[Any]) -> None:
+        if self.themes is None:
+            self.themes = set((await self.session.execute(select(Theme.code))).scalars())  # type: ignore[call-overload]
+
+    async def complete(self, row: Any) -> None:
+        assert self.themes is not None
+        values = row.values
+        lab = values.get("_refs", {}).get("lab_id")
+        if values.get("region_code") is None and lab is not None:
+            values["region_code"] = lab.get("region_code")
+        for code in values.get("secondary_themes") or []:
+            if code not in self.themes:
+                raise RowError("secondary_themes", f"no theme '{code}'")
+        existing = row.existing
+        if existing is None:
+            return
+        status = ProjectStatus(values["status"])
+        if status != existing["status"]:
+            allowed = projects.allowed_moves(ProjectStatus(existing["status"]))
+            if status not in allowed:
+                states = ", ".join(allowed) if allowed else f"none ({existing['status']} is final)"
+                raise RowError(
+                    "status", f"a project cannot move from {existing['status']} to {status}; allowed next: {states}"
+                )
+            self.moves[existing["id"]] = existing["status"]
+        original = values.get("replicates_project_id")
+        if original is not None and original != existing["replicates_project_id"]:
+            if await projects.replicates_itself(self.session, existing["id"], original):
+                raise RowError(
+                    "replicates_project_id",
+                    "a project cannot replicate itself, directly or through the projects it replicates",
+                )
+
+    async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
+        changes = [
+            {"project_id": row["id"], "from_status": None, "to_status": str(row["status"]), "at": row["updated_at"]}
+            for row in creates
+        ]
+        changes += [
+            {
+                "project_id": row["id"],
+                "from_status": self.moves.pop(row["id"]),
+                "to_status": str(row["status"]),
+                "at": row["updated_at"],
+            }
+            for row in updates
+            if row["id"] in self.moves
+        ]
+        if changes:
+            table = ProjectStatusChange.__table__  # type: ignore[attr-defined]
+            await self.session.execute(insert(table), [{**change, "actor": actor} for change in changes])
+
+
+class PartnerRules(Rules):
+    """An organization holds each role once in a project, and a stored partnership keeps its organization."""
+
+    async def complete(self, row: Any) -> None:
+        existing = row.existing
+        values = row.values
+        if existing is None:
+            return
+        if values["organization_id"] != existing["organization_id"]:
+            raise RowError("organization_id", "a stored partner keeps its organization: add a new partner instead")
+        if values["role"] != existing["role"]:
+            stmt = select(ProjectPartner.id).where(  # type: ignore[call-overload]
+                ProjectPartner.project_id == existing["project_id"],
+                ProjectPartner.organization_id == existing["organization_id"],
+                ProjectPartner.role == values["role"],
+            )
+            if (await self.session.execute(stmt.limit(1))).first() is not None:
+                raise RowError("role", f"this organization is already a {values['role']} of the project")
+
+
+class StreamRules(Rules):
+    """An envelope goes no lower than what its stream has committed."""
+
+    async def complete(self, row: Any) -> None:
+        existing = row.existing
+        envelope = row.values.get("envelope_cents")
+        if existing is None or envelope is None:
+            return
+        if existing["envelope_cents"] is not None and envelope >= existing["envelope_cents"]:
+            return
+        committed = await funding.committed_cents(self.session, existing["id"], excluding=None)
+        if committed > envelope:
+            raise RowError(
+                "envelope_cents",
+                f"the envelope of stream {existing['code']} cannot go below what is committed: requested "
+                f"{envelope} cents, already committed {committed} (short by {committed - envelope})",
+            )
+
+
+class AllocationRules(Rules):
+    """Committed allocations fit their envelope; an allocation with payments stays committed and covers them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.streams: dict[uuid.UUID, dict[str, Any]] = {}
+        self.disbursed: dict[uuid.UUID, int] = {}
+
+    async def prepare(self, rows: list[Any]) -> None:
+        wanted = {row.values["stream_id"] for row in rows} | {
+            row.existing["stream_id"] for row in rows if row.existing is not None
+        }
+        wanted -= set(self.streams)
+        if wanted:
+            table = FundingStream.__table__  # type: ignore[attr-defined]
+            locked = select(table.c.id, table.c.code, table.c.envelope_cents).where(table.c.id.in_(wanted))
+            for stream in (await self.session.execute(locked.with_for_update(key_share=True))).mappings():
+                self.streams[stream["id"]] = {**stream, "committed": 0}
+            allocations = Allocation.__table__  # type: ignore[attr-defined]
+            totals = (
+                select(allocations.c.stream_id, func.sum(allocations.c.amount_cents))
+                .where(allocations.c.stream_id.in_(wanted), allocations.c.status == COMMITTED)
+                .group_by(allocations.c.stream_id)
+            )
+            for stream_id, total in (await self.session.execute(totals)).all():
+                self.streams[stream_id]["committed"] = int(total)
+        existing = [row.existing["id"] for row in rows if row.existing is not None]
+        if existing:
+            self.disbursed.update(await _disbursed_by_allocation(self.session, existing))
+
+    async def complete(self, row: Any) -> None:
+        values, existing = row.values, row.existing
+        amount = values["amount_cents"]
+        committing = values["status"] == COMMITTED
+        was_committed = existing is not None and existing["status"] == COMMITTED
+        stream = self.streams[values["stream_id"]]
+        already_here = existing["amount_cents"] if was_committed and existing["stream_id"] == stream["id"] else 0
+        if committing and amount > already_here and stream["envelope_cents"] is not None:
+            committed = stream["committed"] - already_here
+            if committed + amount > stream["envelope_cents"]:
+                raise RowError(
+                    "amount_cents",
+                    f"committing {amount} cents would exceed the envelope of stream {stream['code']}: envelope "
+                    f"{stream['envelope_cents']} cents, already committed {committed}, requested {amount} "
+                    f"(over by {committed + amount - stream['envelope_cents']})",
+                )
+        if existing is not None:
+            disbursed = self.disbursed.get(existing["id"], 0)
+            if disbursed and not committing:
+                raise RowError(
+                    "status",
+                    f"cannot become {values['status']}: {disbursed} cents were already disbursed against it; lower "
+                    f"its amount to {disbursed} cents to close it instead",
+                )
+            if disbursed > amount:
+                raise RowError(
+                    "amount_cents",
+                    f"cannot go below what was already disbursed: requested {amount} cents, already disbursed "
+                    f"{disbursed} (short by {disbursed - amount})",
+                )
+            if was_committed:
+                self.streams[existing["stream_id"]]["committed"] -= existing["amount_cents"]
+        if committing:
+            stream["committed"] += amount
+
+
+class DisbursementRules(Rules):
+    """Only a committed allocation is paid, and never beyond its amount."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.allocations: dict[uuid.UUID, dict[str, Any]] = {}
+
+    async def prepare(self, rows: list[Any]) -> None:
+        wanted = {row.values["allocation_id"] for row in rows} - set(self.allocations)
+        if not wanted:
+            return
+        table = Allocation.__table__  # type: ignore[attr-defined]
+        locked = select(table.c.id, table.c.status, table.c.amount_cents).where(table.c.id.in_(wanted))
+        for allocation in (await self.session.execute(locked.with_for_update(key_share=True))).mappings():
+            self.allocations[allocation["id"]] = {**allocation, "disbursed": 0}
+        for allocation_id, total in (await _disbursed_by_allocation(self.session, list(wanted))).items():
+            self.allocations[allocation_id]["disbursed"] = total
+
+    async def complete(self, row: Any) -> None:
+        values, existing = row.values, row.existing
+        allocation = self.allocations[values["allocation_id"]]
+        amount = values["amount_cents"]
+        delta = amount - (existing["amount_cents"] if existing is not None else 0)
+        if delta > 0:
+            if allocation["status"] != COMMITTED:
+                raise RowError(
+                    "allocation_id",
+                    f"allocation {allocation['id']} is {allocation['status']}: only a committed allocation takes "
+                    f"disbursements (requested {amount} cents)",
+                )
+            if allocation["disbursed"] + delta > allocation["amount_cents"]:
+                raise RowError(
+                    "amount_cents",
+                    f"paying {amount} cents would exceed allocation {allocation['id']}: amount "
+                    f"{allocation['amount_cents']} cents, already disbursed {allocation['disbursed']}",
+                )
+        allocation["disbursed"] += delta
+
+
+async def _disbursed_by_allocation(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    table = Disbursement.__table__  # type: ignore[attr-defined]
+    stmt = (
+        select(table.c.allocation_id, func.sum(table.c.amount_cents))
+        .where(table.c.allocation_id.in_(ids))
+        .group_by(table.c.allocation_id)
+    )
+    return {allocation_id: int(total) for allocation_id, total in (await session.execute(stmt)).all()}
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    """One importable resource."""
+
+    name: str
+    resource: ResourceSpec[Any]
+    schema: type[Input]
+    references: tuple[Ref, ...] = ()
+    parent: str | None = None
+    natural_key: tuple[str, ...] = ()
+    rules: type[Rules] = Rules
+
+    @property
+    def key_hint(self) -> str:
+        return f"required: a new {self.resource.noun} needs an external_id, so that loading the file again finds it"
+
+
+ORGANIZATION = Ref("organization_id", Organization, "organization", ("organization",))
+LAB = Ref("lab_id", Lab, "lab", ("lab",))
+PROJECT = Ref("project_id", Project, "project", ("project",))
+
+SPECS: dict[ImportResource, ImportSpec] = {
+    ImportResource.organizations: ImportSpec("organizations", organizations.SPEC, OrganizationCreate),
+    ImportResource.labs: ImportSpec(
+        "labs",
+        labs.SPEC,
+        LabCreate,
+        (Ref("host_organization_id", Organization, "organization", ("host", "organization")),),
+    ),
+    ImportResource.funding_streams: ImportSpec(
+        "funding-streams",
+        funding.STREAM_SPEC,
+        FundingStreamCreate,
+        (Ref("managing_organization_id", Organization, "organization", ("organization",)),),
+        rules=StreamRules,
+    ),
+    ImportResource.allocations: ImportSpec(
+        "allocations",
+        funding.ALLOCATION_SPEC,
+        AllocationCreate,
+        (Ref("stream_id", FundingStream, "funding stream", ("stream",)), LAB, PROJECT, ORGANIZATION),
+        rules=AllocationRules,
+    ),
+    ImportResource.disbursements: ImportSpec(
+        "disbursements",
+        funding.DISBURSEMENT_SPEC,
+        DisbursementCreate,
+        (Ref("allocation_id", Allocation, "allocation", ("allocation",)),),
+        parent="allocation_id",
+        rules=DisbursementRules,
+    ),
+    ImportResource.projects: ImportSpec(
+        "projects",
+        projects.SPEC,
+        ProjectCreate,
+        (LAB, Ref("replicates_project_id", Project, "project", ("replicates",))),
+        rules=ProjectRules,
+    ),
+    ImportResource.project_partners: ImportSpec(
+        "project-partners",
+        projects.PARTNER_SPEC,
+        PartnerCreate,
+        (PROJECT, ORGANIZATION),
+        parent="project_id",
+        natural_key=("project_id", "organization_id", "role"),
+        rules=PartnerRules,
+    ),
+    ImportResource.campaigns: ImportSpec("campaigns", campaigns.SPEC, CampaignCreate),
+    ImportResource.events: ImportSpec(
+        "events",
+        events.SPEC,
+        EventCreate,
+        (
+            LAB,
+            Ref("organizer_organization_id", Organization, "organization", ("organizer", "organization")),
+            PROJECT,
+            Ref("campaign_id", Campaign, "campaign", ("campaign",)),
+        ),
+        rules=EventRules,
+    ),
+}

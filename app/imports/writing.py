@@ -1,0 +1,118 @@
+"""Writing a batch of imported rows through each engine's fast path.
+
+- **PostgreSQL**: the rows are copied (`COPY`, binary) into a temporary staging table shaped like the target,
+  then moved with one set-based statement: `INSERT … SELECT` for new rows, `UPDATE … FROM` for changed ones.
+  Audit entries are copied straight into the audit trail.
+- **SQLite**: one `executemany` per statement, inside the import's single transaction.
+
+Either way no ORM object is built per row. The rows being updated were locked when they were read
+(`FOR NO KEY UPDATE`, see `app.imports.service`), so nobody changed them in between.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, Table, bindparam, insert, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.audit import AuditEntry
+
+AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+AUDIT_COLUMNS = (
+    "at",
+    "actor",
+    "actor_key_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "version",
+    "changes",
+    "data",
+    "request_id",
+)
+AUDIT_JSON = frozenset({"changes", "data"})
+
+
+def _copyable(value: Any, is_json: bool) -> Any:
+    """A value as asyncpg's binary COPY takes it: JSON as text, enums as their plain string."""
+    if is_json:
+        return orjson.dumps(value).decode()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+class Writer:
+    """Writes batches for one table in the session's transaction."""
+
+    def __init__(self, session: AsyncSession, table: Table) -> None:
+        self.session = session
+        self.table = table
+        self.columns = [c.key for c in table.c]
+        self._json = frozenset(c.key for c in table.c if isinstance(c.type, JSON))
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+        self._stage: str | None = None
+
+    async def _driver(self) -> Any:
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        return raw.driver_connection
+
+    async def _copy(
+        self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], json_columns: frozenset[str]
+    ) -> None:
+        records = [tuple(_copyable(row[name], name in json_columns) for name in columns) for row in rows]
+        await (await self._driver()).copy_records_to_table(table, records=records, columns=list(columns))
+
+    async def _staged(self, rows: Sequence[Mapping[str, Any]]) -> str:
+        if self._stage is None:
+            self._stage = f"import_stage_{uuid.uuid4().hex[:12]}"
+            await self.session.execute(
+                text(f"CREATE TEMPORARY TABLE {self._stage} (LIKE {self.table.name} INCLUDING DEFAULTS) ON COMMIT DROP")
+            )
+        else:
+            await self.session.execute(text(f"TRUNCATE {self._stage}"))
+        await self._copy(self._stage, self.columns, rows, self._json)
+        return self._stage
+
+    async def insert(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        if not self._postgres:
+            await self.session.execute(insert(self.table), list(rows))
+            return
+        stage = await self._staged(rows)
+        names = ", ".join(self.columns)
+        await self.session.execute(text(f"INSERT INTO {self.table.name} ({names}) SELECT {names} FROM {stage}"))
+
+    async def update(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Each row carries every column; the row with its id takes them all."""
+        if not rows:
+            return
+        changing = [name for name in self.columns if name not in ("id", "created_at")]
+        if not self._postgres:
+            stmt = (
+                update(self.table)
+                .where(self.table.c.id == bindparam("row_id"))
+                .values({name: bindparam(name) for name in changing})
+            )
+            await self.session.execute(stmt, [{**row, "row_id": row["id"]} for row in rows])
+            return
+        stage = await self._staged(rows)
+        targets = ", ".join(changing)
+        sources = ", ".join(f"s.{name}" for name in changing)
+        await self.session.execute(
+            text(f"UPDATE {self.table.name} AS t SET ({targets}) = ({sources}) FROM {stage} AS s WHERE t.id = s.id")
+        )
+
+    async def audit(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Audit entries without their `seq`: it is numbered at commit (`app.core.audit.mark_unnumbered`)."""
+        if not entries:
+            return
+        if self._postgres:
+            await self._copy(AUDIT_TABLE.name, AUDIT_COLUMNS, entries, AUDIT_JSON)
+        else:
+            await self.session.execute(insert(AUDIT_TABLE), list(entries))
