@@ -106,7 +106,7 @@ class Decoder:
         try:
             text = self._decoder.decode(data, final)
         except UnicodeDecodeError as exc:
-            if self._encoding == "utf-8" and self._ascii_so_far and self._head == b"":
+            if self._encoding == "utf-8" and self._ascii_so_far and data[: exc.start].isascii():
                 # Nothing but ASCII so far: the two encodings agree on it, and this byte says Windows-1252.
                 self._encoding = "windows-1252"
                 self._decoder = codecs.getincrementaldecoder("cp1252")(errors="strict")

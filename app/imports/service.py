@@ -206,6 +206,10 @@ class Row:
     raw: dict[str, Any]
     columns: dict[str, str]
     keys: list[str] = field(default_factory=list)
+    # References to rows of the same resource not found when the batch was resolved (field → value).
+    later: dict[str, str] = field(default_factory=dict)
+    # The stored row's id, or the one a new row will get.
+    id: uuid.UUID | None = None
     # The slug a new row would derive from its name, and whether no stored row holds it.
     slug: tuple[str, bool] | None = None
     existing: Mapping[str, Any] | None = None
@@ -354,6 +358,7 @@ class Importer:
         rows = [row for record in records if (row := self._row(record)) is not None]
         rows = await self._resolve(rows)
         await self._match(rows)
+        rows = self._resolve_within_batch(rows)
         rows = await self._validate(rows)
         rows = await self._deduplicate(rows)
         await self.rules.prepare(rows)
@@ -429,6 +434,10 @@ class Importer:
             if value is None:
                 continue
             found = self.resolver.get(ref.model, str(value))
+            if found is None and ref.model is self.spec.resource.model:
+                # Maybe a row above in this batch, not written yet: resolved once rows are matched.
+                row.later[ref.field] = str(value)
+                continue
             if found is None:
                 return ref.field, f"no {ref.noun} '{value}' (give its id, slug, code or external_id)"
             row.given[ref.field] = found["id"]
@@ -520,6 +529,32 @@ class Importer:
                     row.existing = found[(name, value)]
                     break
 
+    def _resolve_within_batch(self, rows: list[Row]) -> list[Row]:
+        """References to rows above in the same batch (a project replicating another), by their keys."""
+        above: dict[str, uuid.UUID] = {}
+        kept = []
+        for row in rows:
+            row.id = row.existing["id"] if row.existing is not None else (_uuid(row.given.get("id")) or uuid.uuid4())
+            unresolved = None
+            for name, value in row.later.items():
+                if value in above:
+                    row.given[name] = above[value]
+                else:
+                    unresolved = name
+            if unresolved is not None:
+                self.reject(
+                    row,
+                    unresolved,
+                    f"no {self.spec.resource.noun} '{row.later[unresolved]}' (give its id, slug "
+                    "or external_id; a row of the file must come before the rows naming it)",
+                )
+                continue
+            for key in row.keys:
+                above[key.partition(":")[2]] = row.id
+            above[str(row.id)] = row.id
+            kept.append(row)
+        return kept
+
     async def _validate(self, rows: list[Row]) -> list[Row]:
         """Stored values merged with the given ones, validated as a whole by the create schema."""
         schema = self.spec.schema
@@ -599,7 +634,7 @@ class Importer:
         if row.existing is None:
             new = {
                 **values,
-                "id": _uuid(row.given["id"]) if row.given.get("id") is not None else uuid.uuid4(),
+                "id": row.id,
                 "created_at": self.now,
                 "updated_at": self.now,
                 "version": 1,

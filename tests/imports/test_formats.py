@@ -1,24 +1,13 @@
 """Files as data teams really have them: Excel's CSV in its encodings and separators, and JSON Lines."""
 
-from typing import Any
-
 import httpx2
 import pytest
 
 from tests.factories import create_lab
 from tests.helpers import total
+from tests.imports.loading import JSONL, load
 
 pytestmark = pytest.mark.anyio
-
-CSV = "text/csv"
-JSONL = "application/x-ndjson"
-
-
-async def load(
-    client: httpx2.AsyncClient, resource: str, body: bytes, media_type: str = CSV, **params: Any
-) -> httpx2.Response:
-    return await client.post(f"/api/v1/imports/{resource}", content=body, headers={"Content-Type": media_type}, params=params)
-
 
 ORGANIZATIONS = (
     "external_id;name;kind;region;siret\r\n"
