@@ -2,10 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from app.core.db import SessionDep
-from app.core.errors import PROBLEM_JSON, error_responses
+from app.core.errors import PROBLEM_JSON, NotFound, error_responses
 from app.imports.reading import UnsupportedMediaType
 from app.imports.schemas import ImportOptions, ImportRejectedProblem, ImportReport, ImportResource
 from app.imports.service import import_body
@@ -57,7 +57,7 @@ def _media_type(request: Request) -> tuple[bool, str | None]:
     response_model=ImportReport,
     openapi_extra={"requestBody": REQUEST_BODY},
     responses={
-        **error_responses(400, 409, 413, 415),
+        **error_responses(400, 404, 409, 413, 415),
         422: {
             "model": ImportRejectedProblem,
             "description": "Rows were rejected by an atomic import (the report is in the problem), or the file "
@@ -67,7 +67,12 @@ def _media_type(request: Request) -> tuple[bool, str | None]:
     },
 )
 async def import_rows(
-    session: SessionDep, request: Request, resource: ImportResource, options: Annotated[ImportOptions, Query()]
+    session: SessionDep,
+    request: Request,
+    resource: Annotated[
+        str, Path(description="What the rows are.", json_schema_extra={"enum": [r.value for r in ImportResource]})
+    ],
+    options: Annotated[ImportOptions, Query()],
 ) -> ImportReport:
     """Upsert rows from a CSV or JSON Lines file, by `external_id` (or slug, or a stream's code).
 
@@ -76,10 +81,12 @@ async def import_rows(
     label; `region` by INSEE code or name). Dates may be French (`25/11/2020`, `25/11/2020 14:30`), decimals may
     use a comma. A row identical to what is stored is `unchanged` and not rewritten.
     """
+    if resource not in set(ImportResource):
+        raise NotFound(f"Nothing to import as '{resource}': the resources are {', '.join(ImportResource)}.")
     jsonl, charset = _media_type(request)
     return await import_body(
         session,
-        resource,
+        ImportResource(resource),
         request.stream(),
         jsonl=jsonl,
         charset=charset,

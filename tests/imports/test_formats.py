@@ -72,7 +72,10 @@ async def test_events_with_french_dates_friendly_references_and_crlf(client: htt
 
 
 async def test_json_lines(client: httpx2.AsyncClient) -> None:
-    body = b'{"external_id": "lab-x", "name": "Lab X", "region": "La R\\u00e9union", "latitude": "-20,88", "longitude": 55.45}\n\n'
+    body = (
+        b'{"external_id": "lab-x", "name": "Lab X", "region": "La R\\u00e9union", "latitude": "-20,88", '
+        b'"longitude": 55.45}\n\n'
+    )
     response = await load(client, "labs", body, JSONL)
     assert response.status_code == 200, response.text
     lab = (await client.get("/api/v1/labs/lab-x")).json()
