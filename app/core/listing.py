@@ -1,12 +1,13 @@
 """The query parameters every list shares, and the response that carries a page (body and `Link`).
 
-Every list also answers as a whole-list export, streamed from the database: `?output=csv` (or `Accept: text/csv`)
-and `?output=jsonl` (or `Accept: application/x-ndjson`), with `separator=semicolon` for French-locale Excel. An
+Every list also answers as a whole-list export, streamed from the database: `?output=csv` (or `?format=csv`, or
+`Accept: text/csv`) and `?output=jsonl` (or `Accept: application/x-ndjson`), with `separator=semicolon` for
+French-locale Excel. An
 export is the whole filtered, sorted list: `limit`, `cursor` and `include_total` do not apply to it.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from starlette.requests import Request
@@ -19,7 +20,6 @@ from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.schemas import Page
 
 JSONL_MEDIA_TYPE = "application/x-ndjson"
-EXPORT_SWITCHES = ("output", "separator")
 OUTPUTS = ("json", "csv", "jsonl")
 
 
@@ -40,16 +40,24 @@ class ListParams(BaseModel):
         default=None, description="Only items updated at or after this instant (RFC 3339), for incremental sync."
     )
 
+    output: Literal["json", "csv", "jsonl"] | None = Field(
+        default=None,
+        description="`csv` or `jsonl` answers with the whole filtered list, streamed (`limit`, `cursor` and "
+        "`include_total` do not apply); `json` (the default) with a page. `format=csv` (or `jsonl`) says the same, "
+        "and so do `Accept: text/csv` and `Accept: application/x-ndjson`.",
+    )
+    separator: Separator = Field(
+        default=Separator.comma, description="CSV field separator: `comma`, or `semicolon` for French-locale Excel."
+    )
+
     @model_validator(mode="before")
     @classmethod
-    def _without_export_switches(cls, data: Any) -> Any:
-        """`output` and `separator` choose the answer's format (read by `page_response`), not the rows.
-
-        They are kept out of the model's fields so that models built from a list's filters (the stats) do not
-        inherit them twice.
-        """
-        if isinstance(data, dict) and any(name in data for name in EXPORT_SWITCHES):
-            return {name: value for name, value in data.items() if name not in EXPORT_SWITCHES}
+    def _format_as_output(cls, data: Any) -> Any:
+        """`format=csv|jsonl|json` is the export switch api.md names; no event format has those codes."""
+        if isinstance(data, dict) and data.get("format") in OUTPUTS:
+            switch = data["format"]
+            data = {name: value for name, value in data.items() if name != "format"}
+            data.setdefault("output", switch)
         return data
 
     def list_query(self, sort: str) -> ListQuery:
@@ -69,6 +77,8 @@ def _page_adapter(read_model: type[BaseModel]) -> TypeAdapter[Any]:
 def export_requested(request: Request) -> tuple[str, Separator] | None:
     """`("csv" | "jsonl", separator)` when the list is asked for as an export, `None` for a JSON page."""
     output = request.query_params.get("output")
+    if output is None and request.query_params.get("format") in OUTPUTS:
+        output = request.query_params["format"]
     raw_separator = request.query_params.get("separator", Separator.comma.value)
     errors = []
     if output is not None and output not in OUTPUTS:

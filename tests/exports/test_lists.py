@@ -71,6 +71,18 @@ class TestCsv:
         assert response.headers["content-type"].startswith("text/csv")
         assert len(read_csv(response)) == 1
 
+    async def test_format_csv_is_the_same_switch_also_where_format_is_a_filter(
+        self, client: httpx2.AsyncClient
+    ) -> None:
+        await create_lab(client)
+        await create_event(client, format="atelier")
+        labs = await client.get("/api/v1/labs", params={"format": "csv"})
+        assert len(read_csv(labs)) == 1
+        events = await client.get("/api/v1/events", params={"format": "csv"})
+        assert [row["format"] for row in read_csv(events)] == ["atelier"]
+        filtered = (await client.get("/api/v1/events", params={"format": "atelier"})).json()["items"]
+        assert len(filtered) == 1
+
     async def test_lists_are_json_text_in_a_cell(self, client: httpx2.AsyncClient) -> None:
         await create_event(client, tags=["climat", "usagers"])
         rows = read_csv(await client.get("/api/v1/events", params={"output": "csv"}))
