@@ -74,7 +74,6 @@ class TestCsv:
     async def test_format_csv_is_the_same_switch_also_where_format_is_a_filter(
         self, client: httpx2.AsyncClient
     ) -> None:
-        await create_lab(client)
         await create_event(client, format="atelier")
         labs = await client.get("/api/v1/labs", params={"format": "csv"})
         assert len(read_csv(labs)) == 1
