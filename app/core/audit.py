@@ -21,6 +21,7 @@ Entries with a NULL `seq` belong to transactions not committed yet; nobody outsi
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,9 +90,23 @@ def record(
     session.info[_UNNUMBERED] = True
 
 
-def mark_unnumbered(session: AsyncSession) -> None:
-    """Entries were written set-based (bulk import), not through `record`: number them at commit too."""
-    session.info[_UNNUMBERED] = True
+async def append_staged(session: AsyncSession, stage: str, columns: Sequence[str]) -> None:
+    """Move the entries a bulk import staged (`stage`, its `seq` counting 1, 2, 3…) into the trail, numbered.
+
+    The same numbering as at commit, done once for all of them: the lock is taken now and held until the
+    import's transaction ends, and each entry is written once, already numbered, rather than written and then
+    updated. Call it last in the transaction: other writers wait for the lock to commit.
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _COMMIT_ORDER_LOCK})
+    table = AuditEntry.__table__  # type: ignore[attr-defined]
+    last = (await session.execute(select(func.coalesce(func.max(table.c.seq), 0)))).scalar_one()
+    names = ", ".join(columns)
+    await session.execute(
+        text(f"INSERT INTO audit_log ({names}, seq) SELECT {names}, seq + :last FROM {stage} ORDER BY seq"),
+        {"last": last},
+    )
 
 
 # Only this transaction's entries have no `seq` where it looks: committed ones are all numbered, and other
@@ -106,7 +121,7 @@ _NUMBER_UNNUMBERED = text(
 @event.listens_for(Session, "before_commit")
 def _number_in_commit_order(session: Session) -> None:
     """Give this transaction's entries their `seq`, after every committed one (see the module docstring)."""
-    if session.in_nested_transaction() or not session.info.pop(_UNNUMBERED, None):
+    if session.in_nested_transaction() or not session.info.pop(_UNNUMBERED, False):
         return
     session.flush()
     connection = session.connection()

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -27,15 +28,21 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return on_connect
 
 
+def json_text(value: Any) -> str:
+    """JSON columns are written with orjson: several times faster than `json`, which counts in bulk imports."""
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for the configured database; SQLite gets its pragmas on every connection."""
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, echo=settings.db_echo)
+        engine = create_async_engine(settings.database_url, echo=settings.db_echo, json_serializer=json_text)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
         return engine
     return create_async_engine(
         settings.database_url,
         echo=settings.db_echo,
+        json_serializer=json_text,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,

@@ -1,17 +1,22 @@
 """French-aware text folding shared by search, slugs and reference look-ups."""
 
 import re
+import sys
 import unicodedata
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _SPACES = re.compile(r"\s+")
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+# Every combining mark (accents once decomposed), dropped by one `str.translate`: much faster than a loop in
+# Python over the characters, which bulk imports feel (each row's search text is folded).
+_COMBINING = dict.fromkeys(c for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c)))
 
 
 def fold(text: str) -> str:
     """Lower-case, accent-free, single-spaced: « Écoresponsable  Œuvre » → "ecoresponsable oeuvre"."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return _SPACES.sub(" ", text.casefold()).strip()
+    stripped = unicodedata.normalize("NFKD", text.translate(_LIGATURES)).translate(_COMBINING)
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 

@@ -133,10 +133,20 @@ class Catalog:
         return cls(themes=themes, formats=formats)
 
     def theme(self, value: str) -> str | None:
-        return self.themes.get(fold(value)) or self.themes.get(slugify(value))
+        found = self.themes.get(value)
+        if found is None:
+            found = self.themes.get(fold(value)) or self.themes.get(slugify(value))
+            if found is not None:
+                self.themes[value] = found
+        return found
 
     def format(self, value: str) -> str | None:
-        return self.formats.get(fold(value)) or self.formats.get(slugify(value))
+        found = self.formats.get(value)
+        if found is None:
+            found = self.formats.get(fold(value)) or self.formats.get(slugify(value))
+            if found is not None:
+                self.formats[value] = found
+        return found
 
 
 class Resolver:
@@ -329,8 +339,8 @@ class Importer:
         if self.counts.read == 0:
             raise ImportFileError("The file has no rows to import (a header alone, or only blank lines).")
         await self.keys.drop()
-        if self.writing and (self.counts.created or self.counts.updated):
-            audit.mark_unnumbered(self.session)
+        if self.writing:
+            await self.writer.finish()
         self._count_metrics()
         report = self.report()
         if self.atomic and report.rejected:
@@ -693,10 +703,15 @@ class Importer:
             "entity_type": self.spec.resource.entity_type,
             "entity_id": after["id"],
             "version": after["version"],
-            "changes": audit.diff(before_state, after_state),
+            "changes": audit.diff(before_state, after_state) if before else _created(after_state),
             "data": after_state,
             "request_id": self.request_id,
         }
+
+
+def _created(state: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """`audit.diff({}, state)`, without comparing every field to nothing."""
+    return {name: [None, value] for name, value in state.items() if value is not None}
 
 
 def _typed(value: str) -> Any:

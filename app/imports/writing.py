@@ -2,8 +2,9 @@
 
 - **PostgreSQL**: the rows are copied (`COPY`, binary) into a temporary staging table shaped like the target,
   then moved with one set-based statement: `INSERT … SELECT` for new rows, `UPDATE … FROM` for changed ones.
-  Audit entries are copied straight into the audit trail.
-- **SQLite**: one `executemany` per statement, inside the import's single transaction.
+  Audit entries are copied into a staging table too, and appended to the trail once, numbered, at the end.
+- **SQLite**: one `executemany` per statement, inside the import's single transaction; audit entries are
+  staged and appended the same way.
 
 Either way no ORM object is built per row. The rows being updated were locked when they were read
 (`FOR NO KEY UPDATE`, see `app.imports.service`), so nobody changed them in between.
@@ -15,9 +16,10 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Table, bindparam, insert, text, update
+from sqlalchemy import JSON, Table, bindparam, column, insert, table, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import audit
 from app.models.audit import AuditEntry
 
 AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -55,6 +57,8 @@ class Writer:
         self._json = frozenset(c.key for c in table.c if isinstance(c.type, JSON))
         self._postgres = session.get_bind().dialect.name == "postgresql"
         self._stage: str | None = None
+        self._audit_stage: str | None = None
+        self._audited = 0
 
     async def _driver(self) -> Any:
         connection = await self.session.connection()
@@ -109,10 +113,29 @@ class Writer:
         )
 
     async def audit(self, entries: Sequence[Mapping[str, Any]]) -> None:
-        """Audit entries without their `seq`: it is numbered at commit (`app.core.audit.mark_unnumbered`)."""
+        """Stage audit entries, numbered 1, 2, 3… in file order; `finish` moves them into the trail."""
         if not entries:
             return
+        if self._audit_stage is None:
+            self._audit_stage = f"import_audit_{uuid.uuid4().hex[:12]}"
+            like = (
+                f"(LIKE {AUDIT_TABLE.name} INCLUDING DEFAULTS) ON COMMIT DROP"
+                if self._postgres
+                else f"AS SELECT * FROM {AUDIT_TABLE.name} WHERE 0"
+            )
+            await self.session.execute(text(f"CREATE TEMPORARY TABLE {self._audit_stage} {like}"))
+        numbered = [{**entry, "seq": self._audited + n} for n, entry in enumerate(entries, start=1)]
+        self._audited += len(entries)
         if self._postgres:
-            await self._copy(AUDIT_TABLE.name, AUDIT_COLUMNS, entries, AUDIT_JSON)
+            await self._copy(self._audit_stage, (*AUDIT_COLUMNS, "seq"), numbered, AUDIT_JSON)
         else:
-            await self.session.execute(insert(AUDIT_TABLE), list(entries))
+            stage = table(self._audit_stage, *(column(c.key, c.type) for c in AUDIT_TABLE.c))
+            await self.session.execute(insert(stage), numbered)
+
+    async def finish(self) -> None:
+        """Append the staged audit entries to the trail in commit order (see `audit.append_staged`)."""
+        if self._audit_stage is not None:
+            await audit.append_staged(self.session, self._audit_stage, AUDIT_COLUMNS)
+            await self.session.execute(text(f"DROP TABLE {self._audit_stage}"))
+        if self._stage is not None:
+            await self.session.execute(text(f"DROP TABLE {self._stage}"))
