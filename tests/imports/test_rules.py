@@ -66,14 +66,20 @@ class TestMoney:
 
 
 class TestProjects:
-    BODY = "external_id,title,kind,theme,status,lab\r\nprj-1,Accueil en préfecture,project,Service à l'usager,{},lab-p\r\n"
+    BODY = (
+        "external_id,title,kind,theme,status,lab\r\nprj-1,Accueil en préfecture,project,Service à l'usager,{},lab-p\r\n"
+    )
 
     async def test_the_lifecycle_moves_forward_and_is_kept_in_the_history(self, client: httpx2.AsyncClient) -> None:
         await create_lab(client, slug="lab-p", region_code="76")
         await loaded(client, "projects", self.BODY.format("exploring"))
         await loaded(client, "projects", self.BODY.format("piloting"))
         project = (await client.get("/api/v1/projects/accueil-en-prefecture")).json()
-        assert (project["status"], project["region_code"], project["theme_code"]) == ("piloting", "76", "service-usager")
+        assert (project["status"], project["region_code"], project["theme_code"]) == (
+            "piloting",
+            "76",
+            "service-usager",
+        )
         history = (await client.get("/api/v1/projects/accueil-en-prefecture/history")).json()
         assert [(h["from_status"], h["to_status"]) for h in history] == [(None, "exploring"), ("exploring", "piloting")]
         problem = assert_problem(await load(client, "projects", self.BODY.format("designing")), 422)
