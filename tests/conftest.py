@@ -8,6 +8,7 @@ import httpx2
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from fastapi.dependencies import models as fastapi_dependencies
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -55,6 +56,20 @@ async def _empty_tables(app_engine: object) -> None:
 KeyMaker = Callable[..., Awaitable[str]]
 
 
+def _forget_apps() -> None:
+    """Let a finished test's app be collected.
+
+    FastAPI memoizes how each dependency callable behaves in module-level LRU caches (4096 entries) keyed by
+    the callable; the closures an app creates for its own routes keep that app, its engine and its routes alive
+    through them. A process serves one app, so this costs nothing there; a test run creates hundreds of apps,
+    which would otherwise pile up (gigabytes, and a slow final garbage collection).
+    """
+    for name in ("_is_gen_callable_cached", "_is_async_gen_callable_cached", "_is_coroutine_callable_cached"):
+        cached = getattr(fastapi_dependencies, name, None)
+        if cached is not None:
+            cached.cache_clear()
+
+
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     """The app with its lifespan running; the database is emptied afterwards."""
@@ -64,6 +79,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
             yield application
         finally:
             await _empty_tables(application.state.engine)
+    _forget_apps()
 
 
 @pytest.fixture
