@@ -6,7 +6,15 @@ import httpx2
 import pytest
 
 from tests.conftest import KeyMaker
-from tests.factories import create_event, create_organization
+from tests.factories import (
+    create_allocation,
+    create_campaign,
+    create_disbursement,
+    create_event,
+    create_organization,
+    create_partner,
+    create_project,
+)
 from tests.helpers import assert_problem, total
 from tests.imports.loading import JSONL, load, loaded
 
@@ -134,3 +142,36 @@ async def test_created_and_updated_rows_are_audited_and_in_the_change_feed(
     update = next(entry for entry in audit if entry["action"] == "update")
     assert update["changes"] == {"city": ["Rennes", "Brest"]}
     assert update["actor"] == "integrating app"
+
+
+@pytest.mark.parametrize(
+    ("resource", "path"),
+    [
+        ("organizations", "/api/v1/organizations"),
+        ("labs", "/api/v1/labs"),
+        ("funding-streams", "/api/v1/funding-streams"),
+        ("allocations", "/api/v1/allocations"),
+        ("projects", "/api/v1/projects"),
+        ("campaigns", "/api/v1/campaigns"),
+    ],
+)
+async def test_every_list_exported_loads_back_unchanged(client: httpx2.AsyncClient, resource: str, path: str) -> None:
+    allocation = await create_allocation(client, external_id="alloc-1", purpose="=SUM(A1)")
+    await create_disbursement(client, allocation["id"], external_id="d-1")
+    project = await create_project(client, secondary_themes=["design"], starts_on="2021-01-04")
+    await create_partner(client, project["id"], external_id="pp-1")
+    await create_campaign(client)
+    exported = await client.get(path, params={"output": "csv"})
+    report = await loaded(client, resource, exported.content)
+    assert report["read"] == report["unchanged"] > 0, report
+
+
+async def test_nested_lists_exported_load_back_unchanged(client: httpx2.AsyncClient) -> None:
+    allocation = await create_allocation(client)
+    await create_disbursement(client, allocation["id"], external_id="d-1")
+    project = await create_project(client)
+    await create_partner(client, project["id"])
+    disbursements = await client.get(f"/api/v1/allocations/{allocation['id']}/disbursements", params={"output": "csv"})
+    assert (await loaded(client, "disbursements", disbursements.content))["unchanged"] == 1
+    partners = await client.get(f"/api/v1/projects/{project['id']}/partners", params={"output": "jsonl"})
+    assert (await loaded(client, "project-partners", partners.content, media_type=JSONL))["unchanged"] == 1
