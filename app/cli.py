@@ -222,6 +222,63 @@ def export(
         )
 
 
+@cli.command("import")
+def import_file(
+    file: Annotated[
+        Path, typer.Argument(help="A .csv file (',' ';' or tab separated, UTF-8 or Windows-1252) or .jsonl/.ndjson.")
+    ],
+    resource: Annotated[
+        str,
+        typer.Option(
+            help="What the rows are: organizations, labs, funding-streams, allocations, disbursements, projects, "
+            "project-partners, campaigns or events."
+        ),
+    ],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAB_REGISTRY_URL",
+            help="Base URL of a remote instance to send the file to; without it, the file goes straight into the "
+            "database DATABASE_URL names.",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LAB_REGISTRY_TOKEN",
+            help="API key with the write scope, with --url (from the environment, it stays out of the process list).",
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and write nothing.")] = False,
+    atomic: Annotated[
+        bool, typer.Option("--atomic/--no-atomic", help="All or nothing; --no-atomic loads the good rows.")
+    ] = True,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Write the rejected rows there, in the file's format, with a reason column.")
+    ] = None,
+) -> None:
+    """Upsert the rows of a file into the database, or through a remote instance's API, and print the report.
+
+    Exit status: 0 when every row was loaded (with --dry-run: would be); 1 when rows were rejected or the file was
+    refused (empty, unknown columns, undecodable, too large, or the server failed); 2 on a usage error: options,
+    a missing file or an unknown extension, and with --url a key refused (401, 403), an address that redirects or
+    is no Lab Registry (404), or a server that cannot be reached.
+    """
+    from app.imports.cli_support import ImportJob, ImportUsageError, run_import
+
+    try:
+        job = ImportJob.from_options(
+            file, resource, url=url, token=token, dry_run=dry_run, atomic=atomic, rejects=rejects
+        )
+    except ImportUsageError as exc:
+        console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from None
+    settings = get_settings()
+    if job.url is None:
+        require_migrated(settings)
+    raise typer.Exit(run_import(job, settings, console))
+
+
 @cli.command("create-api-key")
 def create_api_key(
     name: Annotated[str, typer.Option(help="Who or what the key is for.")],

@@ -304,7 +304,7 @@ class Importer:
             updated=counts.updated,
             unchanged=counts.unchanged,
             rejected=counts.rejected,
-            errors=counts.errors,
+            errors=sorted(counts.errors, key=lambda error: error.line),
         )
 
     def reject(self, row: Row | Record, name: str | None, message: str, value: Any = None) -> None:
