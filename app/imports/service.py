@@ -89,6 +89,8 @@ class Columns:
             if target in spec.schema.model_fields:
                 self.names[alias] = target
         self.kinds = kinds(spec.schema)
+        # Read once: pydantic computes `model_fields` anew at each access on the class.
+        self.fields = frozenset(spec.schema.model_fields)
 
     def field_for(self, column: str) -> str | None:
         key = column.strip().lower()
@@ -568,6 +570,7 @@ class Importer:
     async def _validate(self, rows: list[Row]) -> list[Row]:
         """Stored values merged with the given ones, validated as a whole by the create schema."""
         schema = self.spec.schema
+        fields = self.columns.fields
         kept = []
         for row in rows:
             extra = row.values
@@ -578,8 +581,8 @@ class Importer:
             if row.given.get("id") is not None and _uuid(row.given["id"]) is None:
                 self.reject(row, "id", "not a valid UUID")
                 continue
-            base = {name: row.existing[name] for name in schema.model_fields} if row.existing is not None else {}
-            data = {**base, **{k: v for k, v in row.given.items() if k in schema.model_fields}}
+            base = {name: row.existing[name] for name in fields} if row.existing is not None else {}
+            data = {**base, **{k: v for k, v in row.given.items() if k in fields}}
             try:
                 validated = schema.model_validate(data)
             except ValidationError as exc:

@@ -12,14 +12,13 @@ Either way no ORM object is built per row. The rows being updated were locked wh
 
 import uuid
 from collections.abc import Mapping, Sequence
-from enum import StrEnum
 from typing import Any
 
-import orjson
 from sqlalchemy import JSON, Table, bindparam, column, insert, table, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
+from app.core.db import json_text
 from app.models.audit import AuditEntry
 
 AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -36,15 +35,6 @@ AUDIT_COLUMNS = (
     "request_id",
 )
 AUDIT_JSON = frozenset({"changes", "data"})
-
-
-def _copyable(value: Any, is_json: bool) -> Any:
-    """A value as asyncpg's binary COPY takes it: JSON as text, enums as their plain string."""
-    if is_json:
-        return orjson.dumps(value).decode()
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
 
 
 class Writer:
@@ -68,7 +58,14 @@ class Writer:
     async def _copy(
         self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], json_columns: frozenset[str]
     ) -> None:
-        records = [tuple(_copyable(row[name], name in json_columns) for name in columns) for row in rows]
+        # asyncpg's binary COPY takes str subclasses (enums) as they are; JSON goes as its text.
+        json_at = [i for i, name in enumerate(columns) if name in json_columns]
+        records = []
+        for row in rows:
+            record = [row[name] for name in columns]
+            for i in json_at:
+                record[i] = json_text(record[i])
+            records.append(record)
         await (await self._driver()).copy_records_to_table(table, records=records, columns=list(columns))
 
     async def _staged(self, rows: Sequence[Mapping[str, Any]]) -> str:
