@@ -260,11 +260,17 @@ class DuplicateKeys:
         return {key: line for key, line in rows}  # noqa: C416 (rows are Row objects, not pairs to dict())
 
     async def add(self, pairs: list[tuple[str, int]]) -> None:
-        if pairs:
-            await self.session.execute(
-                text(f"INSERT INTO {self.name} (key, line) VALUES (:key, :line)"),
-                [{"key": key, "line": line} for key, line in pairs],
-            )
+        if not pairs:
+            return
+        if self._postgres:
+            raw = await (await self.session.connection()).get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.copy_records_to_table(self.name, records=pairs, columns=["key", "line"])
+            return
+        await self.session.execute(
+            text(f"INSERT INTO {self.name} (key, line) VALUES (:key, :line)"),
+            [{"key": key, "line": line} for key, line in pairs],
+        )
 
 
 class Importer:
