@@ -1,5 +1,5 @@
-"""Real servers for the tests that need real concurrency: several requests truly in flight at once, several
-worker processes, each with its own connections to the database.
+"""Real servers for the tests that need real processes: several requests truly in flight at once, several
+worker processes each with its own connections to the database, a server killed or stopped by a signal.
 
     with serve(database_url, workers=2) as base_url:
         key = create_api_key(database_url, scopes="read,write")
@@ -7,10 +7,11 @@ worker processes, each with its own connections to the database.
             ...
 
 `serve` runs `lab-registry serve` in a subprocess against a migrated database (conftest's `database_url`),
-waits until it answers, yields its base URL, and stops it on the way out, also when the test failed. The CLI
-refuses more than one worker on SQLite. The server's output goes to a temporary file, shown when it does not
-start. Keys for it come from the CLI (`create_api_key`) or from conftest's `make_key`, which writes to the same
-database.
+waits until it answers, yields its base URL, and stops it on the way out, also when the test failed. `Server`
+is the same process for a test that needs more of it: its log, its exit code, or a `kill()` as a crash would
+do it. The CLI refuses more than one worker on SQLite. The server's output goes to a temporary file, shown
+when it does not start. Keys for it come from the CLI (`create_api_key`) or from conftest's `make_key`, which
+writes to the same database.
 """
 
 import os
@@ -23,13 +24,16 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO
+from types import TracebackType
+from typing import Self
 
 import httpx2
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB_REGISTRY = str(Path(sys.executable).with_name("lab-registry"))
-READY_PATH = "/api/v1/regions"
+READY_PATH = "/ready"
+# Each `serve` makes a metrics directory of its own; one inherited from the test's environment would be shared.
+_NOT_INHERITED = frozenset({"PROMETHEUS_MULTIPROC_DIR"})
 
 
 class ServerError(RuntimeError):
@@ -45,74 +49,95 @@ def free_port() -> int:
 
 
 def _environment(database_url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **(extra or {})}
+    inherited = {name: value for name, value in os.environ.items() if name not in _NOT_INHERITED}
+    return {**inherited, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **(extra or {})}
 
 
-def _output(log: IO[bytes]) -> str:
-    log.seek(0)
-    return log.read().decode(errors="replace")[-4000:]
+class Server:
+    """`lab-registry serve --workers N` on a free port of 127.0.0.1, in a process group of its own.
 
-
-def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: IO[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServerError(f"the server exited with status {process.returncode}:\n{_output(log)}")
-        try:
-            if httpx2.get(base_url + READY_PATH, timeout=1.0).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.1)
-    raise ServerError(f"the server did not answer {READY_PATH} within {timeout:.0f} s:\n{_output(log)}")
-
-
-def _stop(process: subprocess.Popen[bytes], timeout: float) -> None:
-    """SIGTERM lets uvicorn finish its requests and stop its workers; a server still up after `timeout`, or one
-    that died by itself, is killed with its whole process group (its own), so that no worker is left behind."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-            return
-        except subprocess.TimeoutExpired:
-            pass
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-@contextmanager
-def serve(
-    database_url: str,
-    *,
-    workers: int = 1,
-    env: Mapping[str, str] | None = None,
-    startup_timeout: float = 30.0,
-    stop_timeout: float = 10.0,
-) -> Iterator[str]:
-    """Run `lab-registry serve --workers N` on a free port of 127.0.0.1 and yield its base URL.
-
-    `env` adds or overrides environment variables (settings such as PUBLIC_READS) for the server only.
+    As a context manager it waits until the server answers and stops it on the way out. `env` adds or
+    overrides environment variables (settings such as PUBLIC_READS) for the server only.
     """
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    command = [LAB_REGISTRY, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
+
+    def __init__(
+        self, database_url: str, *, workers: int = 1, env: Mapping[str, str] | None = None, startup_timeout: float = 30
+    ) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.startup_timeout = startup_timeout
+        command = [LAB_REGISTRY, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
+        self._log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
             command,
             cwd=ROOT,
             env=_environment(database_url, env),
             stdin=subprocess.DEVNULL,
-            stdout=log,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def __enter__(self) -> Self:
         try:
-            _wait_until_ready(process, base_url, log, startup_timeout)
-            yield base_url
-        finally:
-            _stop(process, stop_timeout)
+            self.wait_until_ready(self.startup_timeout)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def log(self) -> str:
+        """Everything the server printed so far (JSON lines with LOG_FORMAT=json)."""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
+
+    def wait_until_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerError(f"the server exited with status {self.process.returncode}:\n{self.log()[-4000:]}")
+            try:
+                if httpx2.get(self.base_url + READY_PATH, timeout=1.0).status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            time.sleep(0.1)
+        raise ServerError(f"the server did not answer {READY_PATH} within {timeout:.0f} s:\n{self.log()[-4000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group, as a crash or the OOM killer would: no shutdown code runs anywhere."""
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self, timeout: float = 10) -> int:
+        """SIGTERM, as an orchestrator stops a container: uvicorn finishes its requests and stops its workers.
+        A server still up after `timeout` is killed with its group, so that no worker is left behind. Returns
+        the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+        return self.process.returncode
+
+    def close(self) -> None:
+        self.stop()
+        self._log.close()
+
+
+@contextmanager
+def serve(
+    database_url: str, *, workers: int = 1, env: Mapping[str, str] | None = None, startup_timeout: float = 30.0
+) -> Iterator[str]:
+    """Run `lab-registry serve --workers N` on a free port of 127.0.0.1 and yield its base URL."""
+    with Server(database_url, workers=workers, env=env, startup_timeout=startup_timeout) as server:
+        yield server.base_url
 
 
 def create_api_key(database_url: str, *, name: str = "tests", scopes: str = "read,write") -> str:

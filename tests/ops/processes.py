@@ -1,29 +1,20 @@
-"""Real processes for the operations tests: a private PostgreSQL cluster the test may stop and start, and
-`lab-registry serve` as a subprocess. Neither touches the machine's shared PostgreSQL."""
+"""A private PostgreSQL cluster that a test may stop and start, migrated to head: the machine's shared PostgreSQL
+is never touched. `lab-registry serve` against it comes from tests.servers."""
 
 import glob
 import os
 import pwd
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
-import httpx2
+import pytest
 
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (the kernel's pick)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from app.core import migrations
+from tests.servers import free_port
 
 
 def postgres_bin() -> Path | None:
@@ -78,40 +69,16 @@ class PrivateCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-class Server:
-    """`lab-registry serve ARGS` in a subprocess, its log (stderr) written to a file the test reads afterwards."""
-
-    def __init__(self, args: Sequence[str], env: dict[str, str], workdir: Path) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "serve.log"
-        self._log: IO[bytes] = self.log_path.open("wb")
-        command = [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(self.port), *args]
-        self.process = subprocess.Popen(command, env=env, cwd=workdir, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def wait_until_up(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"serve exited early:\n{self.log()}"
-            try:
-                if httpx2.get(f"{self.base_url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx2.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"serve did not answer within {timeout} s:\n{self.log()}")
-
-    def terminate(self, timeout: float = 60) -> int:
-        """SIGTERM, as an orchestrator stops a container; the exit code once it has shut down."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-            self._log.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
+@contextmanager
+def private_cluster() -> Iterator[PrivateCluster]:
+    """A private cluster, started and migrated to head, destroyed on the way out (skips without PostgreSQL)."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        pytest.skip("initdb/pg_ctl are not installed: no private PostgreSQL cluster can be started")
+    cluster = PrivateCluster(bin_dir)
+    try:
+        cluster.start()
+        migrations.upgrade(cluster.url)
+        yield cluster
+    finally:
+        cluster.destroy()

@@ -4,10 +4,8 @@ does not churn. The machine's shared cluster is never stopped."""
 
 import asyncio
 import json
-import os
 import re
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -15,27 +13,19 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.pool import NullPool
 
-from app.core import migrations
 from app.core.config import Settings
 from app.main import create_app
 from tests.helpers import assert_problem
 from tests.ops.metrics_text import requests_to, samples
-from tests.ops.processes import PrivateCluster, Server, postgres_bin
+from tests.ops.processes import PrivateCluster, private_cluster
+from tests.servers import Server
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PrivateCluster]:
     """A private PostgreSQL, migrated to head, for this module alone."""
-    bin_dir = postgres_bin()
-    if bin_dir is None:
-        pytest.skip("initdb/pg_ctl are not installed: no private PostgreSQL cluster can be started")
-    private = PrivateCluster(bin_dir)
-    try:
-        private.start()
-        migrations.upgrade(private.url)
+    with private_cluster() as private:
         yield private
-    finally:
-        private.destroy()
 
 
 @pytest.fixture
@@ -94,12 +84,8 @@ class TestPool:
 
 
 class TestServeWithSeveralWorkers:
-    def test_two_workers_answer_and_metrics_add_up_over_both(self, cluster: PrivateCluster, tmp_path: Path) -> None:
-        env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
-        env.update(DATABASE_URL=cluster.url, LOG_FORMAT="json", LOG_LEVEL="INFO")
-        server = Server(["--workers", "2"], env, tmp_path)
-        try:
-            server.wait_until_up()
+    def test_two_workers_answer_and_metrics_add_up_over_both(self, cluster: PrivateCluster) -> None:
+        with Server(cluster.url, workers=2, env={"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}) as server:
             sent = 0
             pids: set[int] = set()
             # Each request on a new connection, so both workers accept some; bounded in count.
@@ -119,10 +105,9 @@ class TestServeWithSeveralWorkers:
             metrics = httpx2.get(f"{server.base_url}/metrics")
             assert metrics.status_code == 200
             assert requests_to(metrics.text, "/api/v1/regions") == sent
-        finally:
-            exit_code = server.terminate()
+            exit_code = server.stop(timeout=60)
+            lines = server.log().splitlines()
         assert exit_code == 0
-        lines = server.log().splitlines()
         entries = [json.loads(line) for line in lines]
         access = [entry for entry in entries if entry["logger"] == "app.ops.access"]
         assert len([entry for entry in access if entry["route"] == "/api/v1/regions"]) == sent

@@ -21,7 +21,7 @@ from app.main import create_app
 from tests.factories import create_lab
 from tests.helpers import assert_problem
 from tests.ops.metrics_text import requests_to, samples
-from tests.ops.processes import free_port
+from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 

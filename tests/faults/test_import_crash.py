@@ -1,0 +1,184 @@
+"""A server killed with SIGKILL in the middle of a bulk import, on the test run's engine: the import's single
+transaction dies with it, so nothing of it is stored (nor its audit trail), and running the same file again on a
+restarted server completes, with every row once.
+
+The file is streamed and stalls part-way, after whole batches (2000 rows each), until the server has handled
+them all and waits for more: on PostgreSQL the test also sees the open transaction's row locks on the table, so
+the kill surely lands after rows were written and before the commit. The rest of the file then goes to the dead
+server, and the client sees the connection fail.
+"""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import KeyMaker
+from tests.servers import Server
+
+pytestmark = pytest.mark.anyio
+
+HEADER = "external_id;name;kind;region\n"
+ROWS = 12_000
+CHUNK_ROWS = 500
+IMPORT_TIMEOUT = 300.0
+
+
+def _organization(number: int, *, label: str = "Commune", kind: str = "collectivite") -> str:
+    """One CSV line; the external id and the name follow the number, so reruns and renames meet the same row."""
+    return f"crash-{number:06d};{label} {number:06d};{kind};53\n"
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Where a streamed file stops, after `after` rows (a multiple of CHUNK_ROWS), until `resume` is set;
+    `reached` is set on getting there."""
+
+    after: int
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    resume: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def _body(lines: Sequence[str], stall: Stall | None = None) -> AsyncIterator[bytes]:
+    """The CSV file, in chunks of CHUNK_ROWS rows."""
+    yield HEADER.encode()
+    for start in range(0, len(lines), CHUNK_ROWS):
+        if stall is not None and start == stall.after:
+            stall.reached.set()
+            await stall.resume.wait()
+        yield "".join(lines[start : start + CHUNK_ROWS]).encode()
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User and system CPU time the process used, in clock ticks (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+async def _until_idle(pid: int, *, quiet: float = 0.5, timeout: float = 120) -> None:
+    """Until the process uses no CPU for `quiet` seconds: it handled what it was sent and waits for more."""
+    deadline = time.monotonic() + timeout
+    ticks = _cpu_ticks(pid)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(quiet)
+        ticks, before = _cpu_ticks(pid), ticks
+        if ticks == before:
+            return
+    raise AssertionError(f"the server was still busy after {timeout} s")
+
+
+async def _rows_locked_by_another_transaction(engine: AsyncEngine) -> bool:
+    """PostgreSQL: another session of this database holds the lock an INSERT or UPDATE takes on organizations."""
+    async with engine.connect() as connection:
+        locked = await connection.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "WHERE c.relname = 'organizations' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid() "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+            )
+        )
+    return bool(locked)
+
+
+async def _kill_during_import(
+    server: Server, key: str, lines: Sequence[str], *, atomic: bool, stall_after: int, engine: AsyncEngine
+) -> None:
+    """Stream `lines` to an import, stall after `stall_after` rows, wait until they are written, kill the server."""
+    stall = Stall(stall_after)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv"}
+    async with httpx2.AsyncClient(base_url=server.base_url, headers=headers, timeout=IMPORT_TIMEOUT) as http:
+        request = asyncio.create_task(
+            http.post(
+                "/api/v1/imports/organizations", params={"atomic": str(atomic).lower()}, content=_body(lines, stall)
+            )
+        )
+        async with asyncio.timeout(IMPORT_TIMEOUT):
+            await stall.reached.wait()
+        await _until_idle(server.process.pid)
+        assert not request.done(), "the server answered before the file was whole"
+        if engine.dialect.name == "postgresql":
+            assert await _rows_locked_by_another_transaction(engine), "the import had written nothing yet"
+        server.kill()
+        stall.resume.set()
+        with pytest.raises(httpx2.TransportError):
+            await request
+
+
+async def _import(base_url: str, key: str, lines: Sequence[str], *, atomic: bool) -> dict[str, Any]:
+    """The whole file at once; the import must complete (200) and its report is returned."""
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv"}
+    async with httpx2.AsyncClient(base_url=base_url, headers=headers, timeout=IMPORT_TIMEOUT) as http:
+        response = await http.post(
+            "/api/v1/imports/organizations", params={"atomic": str(atomic).lower()}, content=_body(lines)
+        )
+    assert response.status_code == 200, response.text[:2000]
+    report: dict[str, Any] = response.json()
+    return report
+
+
+async def _stored(engine: AsyncEngine) -> tuple[int, int, int]:
+    """Organizations, distinct external ids among them, and audit entries about organizations."""
+    async with engine.connect() as connection:
+        rows, keys = (
+            await connection.execute(text("SELECT count(*), count(DISTINCT external_id) FROM organizations"))
+        ).one()
+        audit = await connection.scalar(text("SELECT count(*) FROM audit_log WHERE entity_type = 'organization'"))
+    return rows, keys, audit
+
+
+async def _names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        return set((await connection.scalars(text("SELECT name FROM organizations"))).all())
+
+
+async def test_a_kill_during_an_atomic_import_stores_nothing_and_a_rerun_completes(
+    database_url: str, app: FastAPI, make_key: KeyMaker
+) -> None:
+    key = await make_key("read", "write")
+    engine: AsyncEngine = app.state.engine
+    lines = [_organization(n) for n in range(ROWS)]
+    with Server(database_url) as server:
+        await _kill_during_import(server, key, lines, atomic=True, stall_after=6_000, engine=engine)
+
+    with Server(database_url) as restarted:
+        assert await _stored(engine) == (0, 0, 0)
+        report = await _import(restarted.base_url, key, lines, atomic=True)
+    assert (report["read"], report["created"], report["updated"], report["rejected"]) == (ROWS, ROWS, 0, 0)
+    assert await _stored(engine) == (ROWS, ROWS, ROWS)
+
+
+async def test_a_kill_during_a_non_atomic_import_loses_all_of_it_and_a_rerun_completes_without_duplicates(
+    database_url: str, app: FastAPI, make_key: KeyMaker
+) -> None:
+    """Rows loaded before are updated by the file, which also creates the rest and holds a few bad rows; the
+    killed import rolls back its updates as well as its creates."""
+    key = await make_key("read", "write")
+    engine: AsyncEngine = app.state.engine
+    loaded = 2_000
+    bad = {n for n in range(loaded, ROWS) if n % 1_000 == 500}
+    lines = [_organization(n, label="Commune renommée") for n in range(loaded)]
+    lines += [_organization(n, kind="inconnue" if n in bad else "collectivite") for n in range(loaded, ROWS)]
+    with Server(database_url) as server:
+        first = await _import(server.base_url, key, [_organization(n) for n in range(loaded)], atomic=False)
+        assert first["created"] == loaded
+        await _kill_during_import(server, key, lines, atomic=False, stall_after=6_000, engine=engine)
+
+    with Server(database_url) as restarted:
+        assert await _stored(engine) == (loaded, loaded, loaded)
+        assert await _names(engine) == {f"Commune {n:06d}" for n in range(loaded)}
+        report = await _import(restarted.base_url, key, lines, atomic=False)
+    assert report["read"] == ROWS
+    assert (report["created"], report["updated"], report["unchanged"]) == (ROWS - loaded - len(bad), loaded, 0)
+    assert report["rejected"] == len(bad)
+    assert sorted(error["line"] for error in report["errors"]) == sorted(n + 2 for n in bad)
+    assert await _stored(engine) == (ROWS - len(bad), ROWS - len(bad), ROWS - len(bad) + loaded)
+    renamed = {f"Commune renommée {n:06d}" for n in range(loaded)}
+    assert await _names(engine) == renamed | {f"Commune {n:06d}" for n in range(loaded, ROWS) if n not in bad}
