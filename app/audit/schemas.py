@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from app.core.schemas import Read
+from app.core.schemas import AwareInstant, Read
 
 
 class AuditAction(StrEnum):
@@ -44,5 +44,5 @@ class AuditFilters(BaseModel):
     entity_id: uuid.UUID | None = None
     actor: str | None = Field(default=None, max_length=200, description="An API key's name or id, or `cli`.")
     action: AuditAction | None = None
-    since: datetime | None = Field(default=None, description="Entries at or after this instant (RFC 3339).")
+    since: AwareInstant | None = Field(default=None, description="Entries at or after this instant (RFC 3339).")
     sort: str = Field(default="id", pattern="^-?id$", description="`id` (oldest first) or `-id` (newest first).")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from app.core.schemas import Input, Read
+from app.core.schemas import Input, Instant, Read
 
 
 class Scope(StrEnum):
@@ -27,7 +27,7 @@ class ApiKeyCreate(Input):
 
     name: str = Field(min_length=1, max_length=200, examples=["Tableau de bord Bretagne"])
     scopes: list[Scope] = Field(min_length=1, examples=[["read", "write"]])
-    expires_at: Annotated[datetime | None, AfterValidator(_aware)] = None
+    expires_at: Annotated[Instant | None, AfterValidator(_aware)] = None
 
 
 class ApiKeyRead(Read):

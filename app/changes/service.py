@@ -18,13 +18,14 @@ from app.models.audit import AuditEntry
 
 _TABLE = AuditEntry.__table__  # type: ignore[attr-defined]
 FEED_TYPES = tuple(t.value for t in EntityType)
+_MAX_SEQ = 2**63 - 1
 
 
 def parse_cursor(cursor: str | None) -> int:
-    """The seq a cursor stands for; 400 when it is not one."""
+    """The seq a cursor stands for; 400 when it is not one (also past 64 bits, which no column can bind)."""
     if cursor is None:
         return 0
-    if not cursor.isascii() or not cursor.isdigit():
+    if not cursor.isascii() or not cursor.isdigit() or int(cursor) > _MAX_SEQ:
         raise BadRequest("The cursor is not valid: give the `next_cursor` of a previous page, or none.")
     return int(cursor)
 

@@ -1,8 +1,9 @@
 """Status-coded exceptions, rendered once as RFC 9457 problem+json.
 
 AppError is the root; each subclass fixes a status: NotFound 404, Conflict 409, PreconditionFailed 412,
-Unauthenticated 401, Forbidden 403, BadRequest 400 and InvalidInput 422 (a rule on a payload field that
-pydantic cannot check alone, such as a reference that does not exist).
+Unauthenticated 401, Forbidden 403, BadRequest 400, InvalidInput 422 (a rule on a payload field that
+pydantic cannot check alone, such as a reference that does not exist) and DatabaseUnavailable 503 (raised by
+the engine, see app.core.db, wherever the database cannot be reached).
 
 Every problem carries the request's `request_id` (the `X-Request-ID` the request-context middleware put on
 `request.state`), so a caller can quote it and operators find the matching log lines.
@@ -21,6 +22,7 @@ from starlette.responses import Response
 
 PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
+RETRY_AFTER_SECONDS = 5
 LOGGED = "_lab_registry_logged"
 """Set on an exception once `_unexpected` logged it, so the server's own report of it can be skipped."""
 
@@ -93,6 +95,19 @@ class PreconditionFailed(AppError):
     slug = "precondition-failed"
 
 
+class DatabaseUnavailable(AppError):
+    """The database refuses connections or dropped one mid-statement (down, restarting): the service is
+    unavailable for now, not broken, so the caller is told when to retry and no traceback is logged."""
+
+    status = 503
+    slug = "database-unreachable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is unreachable; retry shortly.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
+
+
 class InvalidInput(AppError):
     """A payload field broke a rule only the database can check; carries pydantic-shaped errors."""
 
@@ -149,12 +164,17 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
-async def _app_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AppError)
+def app_error_response(request: Request, exc: AppError) -> Response:
+    """The problem an AppError is answered with, wherever it was raised (a route or a middleware)."""
     errors = exc.errors if isinstance(exc, InvalidInput) else None
     return problem_response(
         request, exc.status, exc.detail, slug=exc.slug, errors=errors, headers=exc.headers, extensions=exc.extensions
     )
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return app_error_response(request, exc)
 
 
 async def _request_validation(request: Request, exc: Exception) -> Response:
@@ -164,8 +184,21 @@ async def _request_validation(request: Request, exc: Exception) -> Response:
     return problem_response(request, 422, detail, slug="validation-error", errors=errors)
 
 
+_UNREADABLE_BODY: dict[type[BaseException], str] = {
+    UnicodeDecodeError: "the body is not UTF-8",
+    RecursionError: "the body is nested too deeply",
+}
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    cause = exc.__cause__
+    reason = _UNREADABLE_BODY.get(type(cause)) if exc.status_code == 400 and cause is not None else None
+    if reason is not None:
+        # FastAPI's 400 for a JSON body it could not read: a 422 `json_invalid`, like its syntax errors.
+        msg = f"JSON decode error: {reason}"
+        error = FieldError(loc=["body"], msg=msg, type="json_invalid")
+        return problem_response(request, 422, f"body: {msg}", slug="validation-error", errors=[error])
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
     return problem_response(request, exc.status_code, detail, headers=dict(exc.headers or {}))
 

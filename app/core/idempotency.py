@@ -372,6 +372,7 @@ _PARAMETER: dict[str, Any] = {
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[\\x20-\\x7E]+$"},
 }
 _ERRORS = {
+    "400": f"The {HEADER} is sent more than once, or is not 1 to {MAX_KEY_LENGTH} printable ASCII characters",
     "409": f"A request with the same {HEADER} is still in flight",
     "422": f"The {HEADER} was already used for another request",
 }
@@ -383,7 +384,7 @@ _REPLAYED: dict[str, Any] = {
 
 
 def document(schema: dict[str, Any], *, prefix: str, excluded: tuple[str, ...]) -> dict[str, Any]:
-    """Add the header, its 409 and 422 answers and the replay marker to every POST the middleware serves."""
+    """Add the header, its 400, 409 and 422 answers and the replay marker to every POST the middleware serves."""
     for path, item in schema.get("paths", {}).items():
         operation = item.get("post")
         if operation is None or not applies_to(path, prefix=prefix, excluded=excluded):

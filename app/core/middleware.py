@@ -1,16 +1,58 @@
-"""ASGI middleware for an API exposed to other administrations: body-size limits and security headers."""
+"""ASGI middleware for an API exposed to other administrations: strict URLs, body-size limits, security headers."""
 
 from collections.abc import Mapping
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import AppError, problem_response
+from app.core.errors import AppError, FieldError, problem_response
+
+_NUL_MESSAGE = "text may not contain NUL characters"
+_REPEATED_MESSAGE = "given more than once: each query parameter takes one value"
 
 
 class PayloadTooLarge(AppError):
     status = 413
     slug = "payload-too-large"
+
+
+class StrictUrl:
+    """Refuse with 422, before any route reads them, the URLs no route can take as sent.
+
+    A NUL in the path or the query: PostgreSQL text cannot hold it, so an id, slug, search or filter carrying one
+    made the driver fail (a 500) instead of matching nothing; no valid value has one. A query parameter given
+    twice: every parameter of the API takes one value, and FastAPI would silently keep the last
+    (`?limit=1&limit=500`). Bodies are checked by the Input schemas, which name the field.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            errors = _url_errors(scope)
+            if errors:
+                detail = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors)
+                response = problem_response(Request(scope), 422, detail, slug="validation-error", errors=errors)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _url_errors(scope: Scope) -> list[FieldError]:
+    """What is wrong with the path and each query parameter (named as Starlette decodes them)."""
+    errors = []
+    if "\x00" in scope["path"]:
+        errors.append(FieldError(loc=["path"], msg=_NUL_MESSAGE, type="value_error"))
+    seen: set[str] = set()
+    for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            errors.append(FieldError(loc=["query", name], msg=_NUL_MESSAGE, type="value_error"))
+        elif name in seen:
+            errors.append(FieldError(loc=["query", name], msg=_REPEATED_MESSAGE, type="value_error"))
+        seen.add(name)
+    return errors
 
 
 class BodySizeLimit:

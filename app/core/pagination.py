@@ -9,7 +9,7 @@ import binascii
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -20,6 +20,7 @@ from app.core.errors import BadRequest
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -57,20 +58,26 @@ def _jsonable(value: Any) -> Any:
 
 
 def _typed(column: KeyedColumnElement[Any], raw: Any) -> Any:
-    """Turn a cursor's JSON value back into the column's Python type, refusing anything else."""
+    """Turn a cursor's JSON value back into the column's Python type, refusing anything else.
+
+    A forged cursor must not reach the database with what it cannot bind: text with NUL (PostgreSQL), an
+    integer beyond 64 bits, an instant that overflows when moved to UTC. Each would fail there, as a 500.
+    """
     python_type = column.type.python_type
     parsers: dict[type[Any], Any] = {datetime: datetime.fromisoformat, date: date.fromisoformat, uuid.UUID: uuid.UUID}
     try:
         if python_type in parsers and isinstance(raw, str):
             value = parsers[python_type](raw)
-            if isinstance(value, datetime) and value.tzinfo is None:
-                raise ValueError("naive datetime")
+            if isinstance(value, datetime):
+                if value.tzinfo is None:
+                    raise ValueError("naive datetime")
+                return value.astimezone(UTC)
             return value
-        if python_type is str and isinstance(raw, str):
+        if python_type is str and isinstance(raw, str) and "\x00" not in raw:
             return raw
-        if python_type is int and type(raw) is int:
+        if python_type is int and type(raw) is int and _INT64_MIN <= raw <= _INT64_MAX:
             return raw
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     raise BadRequest("The cursor is not valid; start again without one.")
 

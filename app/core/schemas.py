@@ -3,7 +3,7 @@
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Generic, Optional, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,40 +11,43 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi.exceptions import RequestValidationError
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
     ValidationInfo,
     create_model,
-    model_validator,
+    field_validator,
 )
 
 from app.core.text import fold
 
 
 def _no_nul(value: Any) -> Any:
+    """Refuse NUL in text, also inside lists and objects (their keys included)."""
     if isinstance(value, str) and "\x00" in value:
         raise ValueError("text may not contain NUL characters")
-    if isinstance(value, list):
-        for item in value:
-            _no_nul(item)
+    items = value.items() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ()
+    for item in items:
+        _no_nul(item)
     return value
 
 
 class Input(BaseModel):
-    """A request body: unknown fields are refused, and no text may carry NUL (PostgreSQL cannot store it)."""
+    """A request body: unknown fields are refused, and no text may carry NUL (PostgreSQL cannot store it).
+
+    The NUL check runs on every field before its own validation, so the error names the field.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _refuse_nul(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for value in data.values():
-                _no_nul(value)
-        return data
+    def _refuse_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 class Read(BaseModel):
@@ -100,6 +103,26 @@ def _check_code(value: str) -> str:
     return value if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value) else fold(value).replace(" ", "-")
 
 
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+# A day's margin at both ends of Python's calendar: any offset or time zone then still converts to UTC.
+_EARLIEST = date.min + timedelta(days=1)
+_LATEST = date.max - timedelta(days=1)
+
+
+def _not_a_number(value: Any) -> Any:
+    """Pydantic reads a number, also one sent as text, as Unix time: `0` would be stored as 1970-01-01."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("give a date (YYYY-MM-DD) or an RFC 3339 date-time, not a number")
+    return value
+
+
+def _convertible(value: datetime) -> datetime:
+    """Instants next to year 1 or 9999 overflow when moved to UTC: refused here rather than failing later."""
+    if not _EARLIEST <= value.date() <= _LATEST:
+        raise ValueError(f"must be between {_EARLIEST} and {_LATEST}")
+    return value
+
+
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=r"\S")]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
@@ -115,6 +138,17 @@ TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_
 Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
 Cents = Annotated[int, Field(gt=0, le=9_000_000_000_000_000, description="Integer euro cents.")]
 ThemeCode = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_check_code)]
+Day = Annotated[date, BeforeValidator(_not_a_number)]
+Instant = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_convertible)]
+AwareInstant = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_convertible)]
+
+LIST_EXPORTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A page as JSON; the whole list as CSV (`output=csv`) or JSON Lines (`output=jsonl`).",
+        "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}},
+    }
+}
+"""The `responses=` entry of a list route: its exports are answers too, under their own media types."""
 
 
 InputT = TypeVar("InputT", bound=Input)
