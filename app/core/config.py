@@ -16,8 +16,18 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./lab_registry.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db.",
     )
-    db_pool_size: int = Field(default=10, ge=1, description="Connections kept open per worker (PostgreSQL).")
-    db_max_overflow: int = Field(default=10, ge=0, description="Extra connections allowed under bursts.")
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Connections kept open per worker: more than one worker's CPU can keep busy (bench/lists.py), "
+        "and 4 workers stay under PostgreSQL's default 100 connections.",
+    )
+    db_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        description="Extra connections allowed under bursts; each is closed once returned, so a steady load above "
+        "the pool size would open and close one per request: by default requests wait for a pooled one instead.",
+    )
     db_pool_timeout_seconds: float = Field(
         default=10, gt=0, description="How long a request waits for a free pooled connection before failing."
     )

@@ -1,19 +1,30 @@
 """Engine, sessions and the one-transaction-per-request dependency."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import asyncpg
 import orjson
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy.engine import Dialect, ExceptionContext
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.core import audit
 from app.core.config import Settings
+from app.core.errors import DatabaseUnavailable
 from app.core.locking import begin_write
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What opening a PostgreSQL connection raises while the server is away: refused or timed out at the socket
+# (OSError), starting up or shutting down (CannotConnectNowError), or cut during the handshake.
+_CONNECT_FAILURES = (OSError, asyncpg.CannotConnectNowError, asyncpg.PostgresConnectionError)
+
+logger = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
@@ -33,13 +44,55 @@ def json_text(value: Any) -> str:
     return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def _connect_or_unavailable(
+    dialect: Dialect, _record: ConnectionPoolEntry, cargs: tuple[Any, ...], cparams: dict[str, Any]
+) -> Any:
+    """A PostgreSQL that cannot be reached is DatabaseUnavailable (503 over HTTP), not an unexpected error. The
+    driver's adapter wraps some of the failures (CannotConnectNowError): their cause tells."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as exc:
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, _CONNECT_FAILURES):
+            cause = cause.__cause__
+        if cause is None:
+            raise
+        logger.warning("The database is unreachable: %s: %s", type(cause).__name__, cause)
+        raise DatabaseUnavailable() from exc
+
+
+def _disconnect_as_unavailable(context: ExceptionContext) -> BaseException | None:
+    """A connection lost mid-statement (the server stopped or restarted) is DatabaseUnavailable too; the pool
+    has discarded it already. A failed pre-ping is left alone: the pool then opens a new connection."""
+    if not context.is_disconnect or context.is_pre_ping:
+        return None
+    logger.warning("The database connection was lost: %s", context.original_exception)
+    return DatabaseUnavailable()
+
+
+def _drop_closed(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    """The pool's check before lending a connection, in place of SQLAlchemy's pre-ping, which costs three round
+    trips on asyncpg (BEGIN, a query, ROLLBACK) on every checkout: a connection the server closed (restart,
+    termination, idle cut) is already known closed to asyncpg, and is then replaced by a new one."""
+    if record.driver_connection is None or record.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
-    """Build the engine for the configured database; SQLite gets its pragmas on every connection."""
+    """Build the engine for the configured database; SQLite gets its pragmas on every connection, PostgreSQL
+    answers DatabaseUnavailable while it cannot be reached."""
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, echo=settings.db_echo, json_serializer=json_text)
+        engine = create_async_engine(
+            settings.database_url,
+            echo=settings.db_echo,
+            json_serializer=json_text,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         echo=settings.db_echo,
         json_serializer=json_text,
@@ -47,9 +100,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_recycle=settings.db_pool_recycle_seconds,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
         connect_args={"timeout": settings.db_connect_timeout_seconds},
     )
+    event.listen(engine.sync_engine, "checkout", _drop_closed)
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
+    event.listen(engine.sync_engine, "handle_error", _disconnect_as_unavailable)
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,8 +8,10 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from fastapi.routing import iter_route_contexts
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import AppError, app_error_response
 from app.ops import metrics
 from app.ops.logging import REQUEST_ID
 
@@ -60,7 +62,10 @@ class RequestContext:
     """Sets `request.state.request_id` (and the logging context), echoes it as `X-Request-ID`, then counts and
     times the request by route template and logs one line for it, with the API key's id (never the key).
 
-    An exception escaping the app is counted and logged as a 500 and raised on, to the 500 handler.
+    An AppError raised by a middleware, outside the routes' handlers (DatabaseUnavailable while the idempotency
+    layer claims a key), is answered here as a route's would be: raised on, the server would take it for a crash
+    and drop the connection. Any other exception escaping the app is counted and logged as a 500 and raised on,
+    to the 500 handler.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -75,18 +80,24 @@ class RequestContext:
         token = REQUEST_ID.set(request_id)
         header = (b"x-request-id", request_id.encode("ascii"))
         status = 500
+        answered = False
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                answered = True
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 message["headers"] = [*headers, header]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except AppError as exc:
+            if answered:
+                raise
+            await app_error_response(Request(scope), exc)(scope, receive, send_with_id)
         finally:
             self._record(scope, status, time.perf_counter() - started)
             REQUEST_ID.reset(token)
