@@ -11,13 +11,13 @@ from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
-from app.core.schemas import Page, merge_patch
+from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.models import Campaign
 
 router = APIRouter(route_class=ItemRoute, prefix="/campaigns", tags=["campaigns"])
 
 
-@router.get("", response_model=Page[CampaignRead], responses=error_responses(400, 422))
+@router.get("", response_model=Page[CampaignRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
 async def list_campaigns(
     session: SessionDep, request: Request, params: Annotated[CampaignFilters, Query()]
 ) -> Response:

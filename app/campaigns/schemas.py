@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from app.core.listing import ListParams
-from app.core.schemas import EntityRead, ExternalId, Input, LongText, Name, Slug, ends_after, partial
+from app.core.schemas import Day, EntityRead, ExternalId, Input, LongText, Name, Slug, ends_after, partial
 
 
 class CampaignCreate(Input):
@@ -15,8 +15,8 @@ class CampaignCreate(Input):
     name: Name = Field(examples=["Mois de l'innovation publique 2020"])
     slug: Slug | None = Field(default=None, description="Derived from the name when omitted.")
     external_id: ExternalId | None = None
-    starts_on: date = Field(examples=["2020-11-01"])
-    ends_on: date = Field(examples=["2020-11-30"], description="On or after `starts_on`.")
+    starts_on: Day = Field(examples=["2020-11-01"])
+    ends_on: Day = Field(examples=["2020-11-30"], description="On or after `starts_on`.")
     description: LongText | None = None
 
     _ends_after_start = field_validator("ends_on")(ends_after("starts_on"))
@@ -39,8 +39,8 @@ class CampaignRead(EntityRead):
 class CampaignFilters(ListParams):
     """Filters of the campaign list."""
 
-    starts_after: date | None = Field(default=None, description="Only campaigns starting on or after this day.")
-    starts_before: date | None = Field(default=None, description="Only campaigns starting before this day.")
+    starts_after: Day | None = Field(default=None, description="Only campaigns starting on or after this day.")
+    starts_before: Day | None = Field(default=None, description="Only campaigns starting before this day.")
     sort: Literal[
         "name", "-name", "starts_on", "-starts_on", "created_at", "-created_at", "updated_at", "-updated_at"
     ] = "name"

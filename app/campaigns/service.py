@@ -3,7 +3,7 @@
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.campaigns.schemas import CampaignCreate, CampaignFilters
+from app.campaigns.schemas import CampaignCreate, CampaignFilters, CampaignRead
 from app.core import crud
 from app.core.crud import Blocker, PageResult, ResourceSpec
 from app.core.pagination import sorts_for
@@ -32,7 +32,7 @@ def filters(params: CampaignFilters) -> list[ColumnElement[bool]]:
 
 
 async def list_campaigns(session: AsyncSession, params: CampaignFilters) -> PageResult:
-    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort))
+    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort), CampaignRead)
 
 
 async def get_campaign(session: AsyncSession, ident: str) -> Campaign:

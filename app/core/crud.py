@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Table, func, or_, select
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, ScalarSelect, Select, Table, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -89,7 +90,7 @@ class ListQuery:
 
 @dataclass(frozen=True)
 class PageResult:
-    """Rows of one page as plain mappings (no ORM objects on the hot path), and the paging answer."""
+    """Rows of one page as plain dicts (no ORM objects on the hot path), and the paging answer."""
 
     rows: Sequence[Mapping[str, Any]]
     next_cursor: str | None
@@ -129,6 +130,24 @@ def reference_ids(model: type[Entity], value: str, *extra_keys: str) -> Select[A
     return select(table.c.id).where(or_(*(table.c[k] == value for k in keys)))
 
 
+def reference_id(model: type[Entity], value: str) -> ScalarSelect[Any]:
+    """The id of the one row a filter value names — by id, else slug, else external_id — as a scalar subquery.
+
+    `column = (SELECT …)` is evaluated once and then seeks an index on (column, sort key) in order, where
+    `column IN (SELECT …)` makes the planner guess: on a million events, the events of one campaign (all in one
+    November) were found by walking every earlier event, 2 s instead of a millisecond.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    as_uuid = _parse_uuid(value)
+    if as_uuid is not None:
+        return select(table.c.id).where(table.c.id == as_uuid).scalar_subquery()
+    keys = [k for k in ("slug", "external_id") if k in table.c]
+    # A slug and another row's external_id may be the same text: the slug wins.
+    preference = case(*((table.c[k] == value, rank) for rank, k in enumerate(keys)), else_=len(keys))
+    matches = select(table.c.id).where(or_(*(table.c[k] == value for k in keys)))
+    return matches.order_by(preference).limit(1).scalar_subquery()
+
+
 def search_clauses(spec: ResourceSpec[Any], q: str | None) -> list[ColumnElement[bool]]:
     """Every word of `q` must appear in the folded search text: accents and case never matter."""
     if not q:
@@ -145,18 +164,63 @@ def common_filters(spec: ResourceSpec[Any], q: str | None, updated_since: dateti
     return where
 
 
+_selected: dict[tuple[Table, type[BaseModel] | None], list[KeyedColumnElement[Any]]] = {}
+
+
+def _page_columns(spec: ResourceSpec[Any], read_model: type[BaseModel] | None) -> list[KeyedColumnElement[Any]]:
+    """The columns the response shows, in its order (every column but the search text when it is not said)."""
+    columns = _selected.get((spec.table, read_model))
+    if columns is None:
+        table = spec.table
+        if read_model is None:
+            columns = [c for c in table.c if c.key != "search_text"]
+        else:
+            # The cursor needs the sort keys and the id, shown or not.
+            needed = {"id", *(key.column.key for key in spec.sorts.values())}
+            columns = [table.c[name] for name in read_model.model_fields if name in table.c]
+            columns += [c for c in table.c if c.key in needed and c.key not in read_model.model_fields]
+        _selected[(spec.table, read_model)] = columns
+    return columns
+
+
+async def _read_connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection; on PostgreSQL a read that opens the session runs it in autocommit, which saves
+    the BEGIN and COMMIT round trips.
+
+    Under READ COMMITTED, PostgreSQL's default and the app's, every statement takes its own snapshot even
+    inside a transaction, so the page and its count read exactly what they would have read in one. SQLite's
+    driver opens no transaction for reads in the first place. A session that already began (a key was looked
+    up, the parent of a nested list was loaded) keeps its transaction.
+    """
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        return await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return await session.connection()
+
+
 async def list_page(
-    session: AsyncSession, spec: ResourceSpec[Any], where: Sequence[ColumnElement[bool]], query: ListQuery
+    session: AsyncSession,
+    spec: ResourceSpec[Any],
+    where: Sequence[ColumnElement[bool]],
+    query: ListQuery,
+    read_model: type[BaseModel] | None = None,
 ) -> PageResult:
-    """One keyset page: an index seek after the cursor, limit + 1 rows to know whether another page follows."""
+    """One keyset page: an index seek after the cursor, limit + 1 rows to know whether another page follows.
+
+    Only the columns of `read_model` are read, and rows become dicts in one pass (`dict(zip(…))` is several
+    times faster than converting SQLAlchemy's row mappings).
+    """
     table = spec.table
-    columns = [c for c in table.c if c.key != "search_text"]
     key = spec.sorts[query.sort]
+    columns = _page_columns(spec, read_model)
     stmt = seek(select(*columns).where(*where), key, table.c.id, query.cursor, query.sort).limit(query.limit + 1)
-    rows = (await session.execute(stmt)).mappings().all()
+    # Core execution on the session's connection: the ORM adds nothing to a select of columns.
+    connection = await _read_connection(session)
+    result = await connection.execute(stmt)
+    names = tuple(result.keys())
+    rows = [dict(zip(names, row, strict=True)) for row in result]
     total = None
     if query.include_total:
-        total = (await session.execute(select(func.count()).select_from(table).where(*where))).scalar_one()
+        total = (await connection.execute(select(func.count()).select_from(table).where(*where))).scalar_one()
     return PageResult(
         rows=rows[: query.limit], next_cursor=next_cursor(rows, query.limit, key, query.sort), total=total
     )

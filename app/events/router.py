@@ -10,7 +10,7 @@ from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
-from app.core.schemas import Page, merge_patch
+from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.events import service
 from app.events.dependencies import EventItem
 from app.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
@@ -22,7 +22,7 @@ from app.models import Event
 router = APIRouter(route_class=ItemRoute, tags=["events"])
 
 
-@router.get("/events", response_model=Page[EventRead], responses=error_responses(400, 422))
+@router.get("/events", response_model=Page[EventRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
 async def list_events(session: SessionDep, request: Request, params: Annotated[EventFilters, Query()]) -> Response:
     """List events, filtered and keyset-paginated, by start time unless sorted otherwise."""
     return page_response(request, EventRead, await service.list_events(session, params))
@@ -74,7 +74,9 @@ async def delete_event(session: SessionDep, event: EventItem) -> None:
     await service.delete_event(session, event)
 
 
-@router.get("/labs/{lab}/events", response_model=Page[EventRead], responses=error_responses(400, 404, 422))
+@router.get(
+    "/labs/{lab}/events", response_model=Page[EventRead], responses={**LIST_EXPORTS, **error_responses(400, 404, 422)}
+)
 async def list_lab_events(
     session: SessionDep, request: Request, lab: LabDep, params: Annotated[EventFilters, Query()]
 ) -> Response:
@@ -82,7 +84,11 @@ async def list_lab_events(
     return page_response(request, EventRead, await service.list_events(session, params, lab=lab))
 
 
-@router.get("/campaigns/{campaign}/events", response_model=Page[EventRead], responses=error_responses(400, 404, 422))
+@router.get(
+    "/campaigns/{campaign}/events",
+    response_model=Page[EventRead],
+    responses={**LIST_EXPORTS, **error_responses(400, 404, 422)},
+)
 async def list_campaign_events(
     session: SessionDep, request: Request, campaign: CampaignDep, params: Annotated[EventFilters, Query()]
 ) -> Response:

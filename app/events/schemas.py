@@ -13,6 +13,7 @@ from app.core.schemas import (
     EntityRead,
     ExternalId,
     Input,
+    Instant,
     LongText,
     Name,
     ShortText,
@@ -68,8 +69,8 @@ class EventCreate(Input):
     format: FormatCode = Field(examples=["webinaire"], description="An event format code; any case, accents optional.")
     attendance_mode: AttendanceMode
     audience: Audience
-    starts_at: datetime = Field(examples=["2020-11-17T10:00:00+01:00"], description=LOCAL_TIME_RULE)
-    ends_at: datetime = Field(
+    starts_at: Instant = Field(examples=["2020-11-17T10:00:00+01:00"], description=LOCAL_TIME_RULE)
+    ends_at: Instant = Field(
         examples=["2020-11-17T11:30:00+01:00"], description=f"On or after `starts_at`. {LOCAL_TIME_RULE}"
     )
     timezone: TimeZoneName | None = Field(
@@ -158,8 +159,8 @@ class EventFilters(ListParams):
     status: EventStatus | None = None
     attendance_mode: AttendanceMode | None = None
     audience: Audience | None = None
-    starts_after: datetime | None = Field(default=None, description=f"Events starting at or after. {FILTER_INSTANT}")
-    starts_before: datetime | None = Field(default=None, description=f"Events starting before. {FILTER_INSTANT}")
+    starts_after: Instant | None = Field(default=None, description=f"Events starting at or after. {FILTER_INSTANT}")
+    starts_before: Instant | None = Field(default=None, description=f"Events starting before. {FILTER_INSTANT}")
     sort: Literal[
         "starts_at", "-starts_at", "title", "-title", "created_at", "-created_at", "updated_at", "-updated_at"
     ] = "starts_at"

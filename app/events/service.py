@@ -11,7 +11,7 @@ from app.core import crud
 from app.core.crud import PageResult, Reference, ResourceSpec
 from app.core.errors import FieldError, InvalidInput
 from app.core.pagination import sorts_for
-from app.events.schemas import EventCreate, EventFilters
+from app.events.schemas import EventCreate, EventFilters, EventRead
 from app.models import Campaign, Entity, Event, EventFormat, Lab, Organization, Project, Region, Theme
 from app.reference.data import PARIS, timezone_for_region
 
@@ -103,7 +103,7 @@ def filters(params: EventFilters) -> list[ColumnElement[bool]]:
     )
     for value, name, model in references:
         if value:
-            where.append(column(name).in_(crud.reference_ids(model, value)))
+            where.append(column(name) == crud.reference_id(model, value))
     if params.theme:
         where.append(column("theme_code") == params.theme)
     if params.format:
@@ -131,7 +131,7 @@ async def list_events(
         where.append(SPEC.column("lab_id") == lab.id)
     if campaign is not None:
         where.append(SPEC.column("campaign_id") == campaign.id)
-    return await crud.list_page(session, SPEC, where, params.list_query(params.sort))
+    return await crud.list_page(session, SPEC, where, params.list_query(params.sort), EventRead)
 
 
 async def get_event(session: AsyncSession, ident: str) -> Event:

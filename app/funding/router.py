@@ -9,7 +9,7 @@ from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
-from app.core.schemas import Page, merge_patch
+from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.exports import scdl
 from app.exports.lists import in_own_session
 from app.funding import service
@@ -45,7 +45,7 @@ DISBURSEMENTS = "/allocations/{allocation}/disbursements"
 DISBURSEMENT = "/allocations/{allocation}/disbursements/{disbursement}"
 
 
-@router.get(STREAMS, response_model=Page[FundingStreamRead], responses=error_responses(400, 422))
+@router.get(STREAMS, response_model=Page[FundingStreamRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
 async def list_funding_streams(
     session: SessionDep, request: Request, params: Annotated[FundingStreamFilters, Query()]
 ) -> Response:
@@ -93,7 +93,7 @@ async def delete_funding_stream(session: SessionDep, stream: FundingStreamItem) 
     await service.delete_stream(session, stream)
 
 
-@router.get(ALLOCATIONS, response_model=Page[AllocationRead], responses=error_responses(400, 422))
+@router.get(ALLOCATIONS, response_model=Page[AllocationRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
 async def list_allocations(
     session: SessionDep, request: Request, params: Annotated[AllocationFilters, Query()]
 ) -> Response:
@@ -160,7 +160,9 @@ async def delete_allocation(session: SessionDep, allocation: AllocationItem) -> 
     await service.delete_allocation(session, allocation)
 
 
-@router.get(DISBURSEMENTS, response_model=Page[DisbursementRead], responses=error_responses(400, 404, 422))
+@router.get(
+    DISBURSEMENTS, response_model=Page[DisbursementRead], responses={**LIST_EXPORTS, **error_responses(400, 404, 422)}
+)
 async def list_disbursements(
     session: SessionDep,
     request: Request,

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, PlainSerializer, StringConstraints, field_validator, model_validator
 
 from app.core.listing import ListParams
-from app.core.schemas import Cents, EntityRead, ExternalId, Input, LongText, Name, ShortText, ends_after, partial
+from app.core.schemas import Cents, Day, EntityRead, ExternalId, Input, LongText, Name, ShortText, ends_after, partial
 
 StreamCode = Annotated[
     str,
@@ -61,8 +61,8 @@ class FundingStreamCreate(Input):
     managing_organization_id: uuid.UUID | None = Field(default=None, description="The body that awards the money.")
     envelope_cents: EnvelopeCents | None = None
     currency: Currency = Currency.EUR
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
 
     _ends_on_after_start = field_validator("ends_on")(ends_after("starts_on"))
 
@@ -101,7 +101,7 @@ class AllocationCreate(Input):
     organization_id: uuid.UUID | None = None
     amount_cents: Cents = Field(examples=[5_000_000])
     currency: Currency = Currency.EUR
-    decided_on: date | None = None
+    decided_on: Day | None = None
     reference: DecisionNumber | None = Field(default=None, description="Decision number.", examples=["FTAP-2020-042"])
     purpose: Annotated[str, StringConstraints(max_length=255)] | None = Field(
         default=None, description="What the money is for (under 256 characters)."
@@ -160,8 +160,8 @@ class AllocationFilters(ListParams):
     organization: RefParam | None = Field(default=None, description="Organization by id, slug or external_id.")
     status: AllocationStatus | None = None
     nature: AllocationNature | None = None
-    decided_after: date | None = Field(default=None, description="Decided on or after this date.")
-    decided_before: date | None = Field(default=None, description="Decided on or before this date.")
+    decided_after: Day | None = Field(default=None, description="Decided on or after this date.")
+    decided_before: Day | None = Field(default=None, description="Decided on or before this date.")
     sort: Literal["created_at", "-created_at", "updated_at", "-updated_at", "amount_cents", "-amount_cents"] = (
         "created_at"
     )
@@ -172,7 +172,7 @@ class DisbursementCreate(Input):
     to more than its amount (409 with the figures); an allocation's amount cannot be lowered below them either."""
 
     amount_cents: Cents = Field(examples=[1_000_000])
-    paid_on: date
+    paid_on: Day
     external_id: ExternalId | None = None
 
 
@@ -194,8 +194,8 @@ class DisbursementFilters(ListParams):
     """Filters of an allocation's disbursements."""
 
     q: ShortText | None = Field(default=None, description="Not available: disbursements carry no text to search.")
-    paid_after: date | None = Field(default=None, description="Paid on or after this date.")
-    paid_before: date | None = Field(default=None, description="Paid on or before this date.")
+    paid_after: Day | None = Field(default=None, description="Paid on or after this date.")
+    paid_before: Day | None = Field(default=None, description="Paid on or before this date.")
     sort: Literal["paid_on", "-paid_on", "created_at", "-created_at", "updated_at", "-updated_at"] = "paid_on"
 
     @field_validator("q")

@@ -29,11 +29,14 @@ from app.core.pagination import sorts_for
 from app.funding.schemas import (
     AllocationCreate,
     AllocationFilters,
+    AllocationRead,
     AllocationStatus,
     DisbursementCreate,
     DisbursementFilters,
+    DisbursementRead,
     FundingStreamCreate,
     FundingStreamFilters,
+    FundingStreamRead,
 )
 from app.models import Allocation, Disbursement, FundingStream, Lab, Organization, Project
 
@@ -150,7 +153,9 @@ def stream_filters(params: FundingStreamFilters) -> list[ColumnElement[bool]]:
 
 
 async def list_streams(session: AsyncSession, params: FundingStreamFilters) -> PageResult:
-    return await crud.list_page(session, STREAM_SPEC, stream_filters(params), params.list_query(params.sort))
+    return await crud.list_page(
+        session, STREAM_SPEC, stream_filters(params), params.list_query(params.sort), FundingStreamRead
+    )
 
 
 async def get_stream(session: AsyncSession, ident: str) -> FundingStream:
@@ -209,7 +214,9 @@ def allocation_filters(params: AllocationFilters) -> list[ColumnElement[bool]]:
 
 
 async def list_allocations(session: AsyncSession, params: AllocationFilters) -> PageResult:
-    return await crud.list_page(session, ALLOCATION_SPEC, allocation_filters(params), params.list_query(params.sort))
+    return await crud.list_page(
+        session, ALLOCATION_SPEC, allocation_filters(params), params.list_query(params.sort), AllocationRead
+    )
 
 
 async def get_allocation(session: AsyncSession, ident: str) -> Allocation:
@@ -281,7 +288,7 @@ def disbursement_filters(allocation: Allocation, params: DisbursementFilters) ->
 
 async def list_disbursements(session: AsyncSession, allocation: Allocation, params: DisbursementFilters) -> PageResult:
     where = disbursement_filters(allocation, params)
-    return await crud.list_page(session, DISBURSEMENT_SPEC, where, params.list_query(params.sort))
+    return await crud.list_page(session, DISBURSEMENT_SPEC, where, params.list_query(params.sort), DisbursementRead)
 
 
 async def get_disbursement(session: AsyncSession, allocation: Allocation, ident: str) -> Disbursement:

@@ -9,7 +9,7 @@ from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
-from app.core.schemas import Page, merge_patch
+from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.exports.geojson import GEOJSON_MEDIA_TYPE, geojson_chunks
 from app.exports.lists import in_own_session
 from app.labs import service
@@ -20,7 +20,7 @@ from app.models import Lab
 router = APIRouter(route_class=ItemRoute, prefix="/labs", tags=["labs"])
 
 
-@router.get("", response_model=Page[LabRead], responses=error_responses(400, 422))
+@router.get("", response_model=Page[LabRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
 async def list_labs(session: SessionDep, request: Request, params: Annotated[LabFilters, Query()]) -> Response:
     """List labs, filtered and keyset-paginated."""
     return page_response(request, LabRead, await service.list_labs(session, params))

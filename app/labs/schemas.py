@@ -8,7 +8,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from app.core.listing import ListParams
-from app.core.schemas import Email, EntityRead, ExternalId, Input, LongText, Name, ShortText, Slug, Url, partial
+from app.core.schemas import Day, Email, EntityRead, ExternalId, Input, LongText, Name, ShortText, Slug, Url, partial
 from app.reference.schemas import RegionParam
 
 
@@ -28,7 +28,7 @@ class LabCreate(Input):
     city: ShortText | None = Field(default=None, examples=["Rennes"])
     host_organization_id: uuid.UUID | None = Field(default=None, description="The body that hosts the lab.")
     status: LabStatus = LabStatus.active
-    founded_on: date | None = None
+    founded_on: Day | None = None
     website: Url | None = None
     contact_email: Email | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90, description="WGS84, with `longitude`.")

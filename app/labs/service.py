@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
 from app.core.pagination import sorts_for
-from app.labs.schemas import LabCreate, LabFilters
+from app.labs.schemas import LabCreate, LabFilters, LabRead
 from app.models import Allocation, Event, Lab, Organization, Project, Region
 
 SPEC = ResourceSpec(
@@ -42,7 +42,7 @@ def filters(params: LabFilters) -> list[ColumnElement[bool]]:
 
 
 async def list_labs(session: AsyncSession, params: LabFilters) -> PageResult:
-    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort))
+    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort), LabRead)
 
 
 async def get_lab(session: AsyncSession, ident: str) -> Lab:

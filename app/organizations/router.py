@@ -8,7 +8,7 @@ from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
-from app.core.schemas import Page, merge_patch
+from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.models import Organization
 from app.organizations import service
 from app.organizations.dependencies import OrganizationItem
@@ -17,7 +17,7 @@ from app.organizations.schemas import OrganizationCreate, OrganizationFilters, O
 router = APIRouter(route_class=ItemRoute, prefix="/organizations", tags=["organizations"])
 
 
-@router.get("", response_model=Page[OrganizationRead], responses=error_responses(400, 422))
+@router.get("", response_model=Page[OrganizationRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
 async def list_organizations(
     session: SessionDep, request: Request, params: Annotated[OrganizationFilters, Query()]
 ) -> Response:

@@ -7,7 +7,7 @@ from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
 from app.core.pagination import sorts_for
 from app.models import Allocation, Event, FundingStream, Lab, Organization, ProjectPartner, Region
-from app.organizations.schemas import OrganizationCreate, OrganizationFilters
+from app.organizations.schemas import OrganizationCreate, OrganizationFilters, OrganizationRead
 
 SPEC = ResourceSpec(
     model=Organization,
@@ -39,7 +39,7 @@ def filters(params: OrganizationFilters) -> list[ColumnElement[bool]]:
 
 
 async def list_organizations(session: AsyncSession, params: OrganizationFilters) -> PageResult:
-    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort))
+    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort), OrganizationRead)
 
 
 async def get_organization(session: AsyncSession, ident: str) -> Organization:

@@ -9,7 +9,7 @@ from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
-from app.core.schemas import Page, merge_patch
+from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.core.security import ActorDep
 from app.labs.dependencies import LabDep
 from app.models import Project, ProjectPartner, ProjectStatusChange
@@ -32,7 +32,7 @@ from app.projects.schemas import (
 router = APIRouter(route_class=ItemRoute, tags=["projects"])
 
 
-@router.get("/projects", response_model=Page[ProjectRead], responses=error_responses(400, 422))
+@router.get("/projects", response_model=Page[ProjectRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
 async def list_projects(session: SessionDep, request: Request, params: Annotated[ProjectFilters, Query()]) -> Response:
     """List projects and actions, filtered and keyset-paginated."""
     return page_response(request, ProjectRead, await service.list_projects(session, params))
@@ -83,7 +83,11 @@ async def project_history(session: SessionDep, project: ProjectDep) -> Sequence[
     return await service.history(session, project)
 
 
-@router.get("/labs/{lab}/projects", response_model=Page[ProjectRead], responses=error_responses(400, 404, 422))
+@router.get(
+    "/labs/{lab}/projects",
+    response_model=Page[ProjectRead],
+    responses={**LIST_EXPORTS, **error_responses(400, 404, 422)},
+)
 async def list_lab_projects(
     session: SessionDep, request: Request, lab: LabDep, params: Annotated[LabProjectFilters, Query()]
 ) -> Response:
@@ -91,7 +95,11 @@ async def list_lab_projects(
     return page_response(request, ProjectRead, await service.list_lab_projects(session, lab, params))
 
 
-@router.get("/projects/{project}/partners", response_model=Page[PartnerRead], responses=error_responses(400, 404, 422))
+@router.get(
+    "/projects/{project}/partners",
+    response_model=Page[PartnerRead],
+    responses={**LIST_EXPORTS, **error_responses(400, 404, 422)},
+)
 async def list_partners(
     session: SessionDep, request: Request, project: ProjectDep, params: Annotated[PartnerFilters, Query()]
 ) -> Response:

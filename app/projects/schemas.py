@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from app.core.listing import ListParams
 from app.core.schemas import (
     Count,
+    Day,
     EntityRead,
     ExternalId,
     Input,
@@ -66,8 +67,8 @@ class ProjectCreate(Input):
         description="Moves forward only (exploring → designing → piloting → scaling → completed), "
         "or to abandoned from any open state.",
     )
-    starts_on: date | None = None
-    ends_on: date | None = Field(default=None, description="On or after `starts_on`.")
+    starts_on: Day | None = None
+    ends_on: Day | None = Field(default=None, description="On or after `starts_on`.")
     users_involved: Count | None = None
     agents_involved: Count | None = None
     results: LongText | None = Field(default=None, description="What the project changed.")
@@ -126,8 +127,8 @@ class LabProjectFilters(ListParams):
     theme: CodeParam | None = Field(default=None, description="Primary theme code, in any case or accents.")
     status: ProjectStatus | None = None
     kind: ProjectKind | None = None
-    starts_after: date | None = Field(default=None, description="Starting on or after this day.")
-    starts_before: date | None = Field(default=None, description="Starting on or before this day.")
+    starts_after: Day | None = Field(default=None, description="Starting on or after this day.")
+    starts_before: Day | None = Field(default=None, description="Starting on or before this day.")
     replicates: str | None = Field(
         default=None, max_length=200, description="Projects replicating this one (id, slug or external_id)."
     )

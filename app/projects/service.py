@@ -20,8 +20,10 @@ from app.projects.schemas import (
     PartnerChange,
     PartnerCreate,
     PartnerFilters,
+    PartnerRead,
     ProjectCreate,
     ProjectFilters,
+    ProjectRead,
     ProjectStatus,
 )
 
@@ -104,12 +106,12 @@ def filters(params: LabProjectFilters) -> list[ColumnElement[bool]]:
 
 
 async def list_projects(session: AsyncSession, params: ProjectFilters) -> PageResult:
-    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort))
+    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort), ProjectRead)
 
 
 async def list_lab_projects(session: AsyncSession, lab: Lab, params: LabProjectFilters) -> PageResult:
     where = [*filters(params), SPEC.column("lab_id") == lab.id]
-    return await crud.list_page(session, SPEC, where, params.list_query(params.sort))
+    return await crud.list_page(session, SPEC, where, params.list_query(params.sort), ProjectRead)
 
 
 async def get_project(session: AsyncSession, ident: str) -> Project:
@@ -237,7 +239,9 @@ def partner_filters(project: Project, params: PartnerFilters) -> list[ColumnElem
 
 
 async def list_partners(session: AsyncSession, project: Project, params: PartnerFilters) -> PageResult:
-    return await crud.list_page(session, PARTNER_SPEC, partner_filters(project, params), params.list_query(params.sort))
+    return await crud.list_page(
+        session, PARTNER_SPEC, partner_filters(project, params), params.list_query(params.sort), PartnerRead
+    )
 
 
 async def get_partner(session: AsyncSession, project: Project, ident: str) -> ProjectPartner:

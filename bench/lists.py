@@ -1,0 +1,810 @@
+"""Benchmark of the list path against raw baselines served beside it, under a load generator.
+
+    .venv/bin/python -m bench.lists --engine sqlite|postgresql [--events 1000000] [--seconds 12] [--rounds 3]
+
+Builds a scratch database (SQLite: /tmp/lists.db; PostgreSQL: `lr_bench_lists` on the server that
+BENCH_DATABASE_URL names, default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres), migrates it, loads
+the demo (labs, organizations, projects, funding, the 2020 campaign) and N events with the engine's bulk path
+(COPY through asyncpg; one `executemany` transaction through sqlite3): accented French titles from the demo's
+subjects, themes and formats skewed like the demo, the 18 regions, six years of dates (2016–2021), then ANALYZE.
+
+Three servers then run side by side, each one uvicorn process with one worker, uvloop and httptools:
+- `app`: `lab-registry serve --workers 1`, as in production (JSON access log, to /tmp/lab-registry-bench-*.log);
+- `bare`: a Starlette endpoint that runs the very SQL the app emits for the list (compiled from the app's own
+  statement and checked to give the same page) on a raw driver pool — asyncpg on PostgreSQL, aiosqlite
+  connections (each its own thread) on SQLite — and writes the page with orjson, JSON columns passed through;
+- `tutorial`: the FastAPI + SQLModel tutorial style: a sync `Session` per request (psycopg2 on PostgreSQL, the
+  sqlite3 module on SQLite), `select(Event)` ORM objects, `response_model=list[EventRead]`, a `def` endpoint.
+
+Each scenario is driven by wrk (`-t1 -c32 --latency`): 32 connections kept open, one wrk thread, which at these
+rates uses a few percent of a core — wrk, the server under test and the database share the machine's cores,
+so the baselines pay the same. A warm-up precedes each timed run, rounds alternate the servers (so a
+neighbour's load hits all of them alike) and the median round is kept. Peak memory is the server's VmHWM,
+reset before each run; on PostgreSQL the connections opened during a run come from pg_stat_database.sessions.
+
+Scenarios and goals: `GET /api/v1/events?region=53&limit=50` ≥ 0.6 x the bare endpoint's req/s (the tutorial
+is shown for the multiple); keyset page 10 000 (a cursor after row 499 950 of the whole list by start) p50
+≤ 1.5 x page 1's. Writes bench/results/lists-<engine>[-<tag>].json.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx2
+import orjson
+from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
+
+from app.core import migrations
+from app.core.config import Settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.pagination import encode_cursor
+from app.core.text import search_text
+from app.demo.catalog import CAMPAIGN_TOPICS, FORMAT_PREFIXES, LESSONS, TRAINING_COURSES
+from app.demo.dataset import CAMPAIGN_SLUG
+from app.demo.seed import seed
+from app.events import service as events_service
+from app.events.schemas import EventFilters
+from app.models import Event
+from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, timezone_for_region
+from tests.servers import LAB_REGISTRY, ROOT, free_port
+
+SQLITE_PATH = Path("/tmp/lists.db")
+PG_DATABASE = "lr_bench_lists"
+PG_SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+RESULTS = Path(__file__).parent / "results"
+SEED = 2020
+BATCH = 50_000
+REGION = "53"
+LIMIT = 50
+DEEP_PAGE = 10_000
+CONNECTIONS = 32
+WARM_UP_SECONDS = 3
+RATIO_GOAL = 0.6
+DEEP_GOAL = 1.5
+THEME_WEIGHTS = (28, 10, 18, 16, 10, 9, 9)
+FORMAT_WEIGHTS = (35, 25, 15, 10, 6, 2, 2, 5)
+TAGS = ("innovation", "design", "usagers", "numérique", "collectivités", "agents", "données", "écologie", "ruralité")
+FIRST_DAY = date(2016, 1, 1)
+LAST_DAY = date(2021, 12, 31)
+SQLITE_READERS = 4
+
+COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "title",
+    "description",
+    "theme_code",
+    "tags",
+    "format",
+    "attendance_mode",
+    "audience",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "local_start_date",
+    "status",
+    "organizer_organization_id",
+    "lab_id",
+    "project_id",
+    "campaign_id",
+    "region_code",
+    "city",
+    "online_url",
+    "capacity",
+    "participants_count",
+    "search_text",
+)
+
+
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+# Data -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the synthetic events (a lab or an organization), where, and the lab's projects."""
+
+    lab_id: Any
+    organization_id: Any
+    region_code: str | None
+    city: str | None
+    projects: tuple[Any, ...]
+
+
+def synthetic_events(n: int, holders: Sequence[Holder], campaign: Any, for_sqlite: bool) -> Iterator[tuple[Any, ...]]:
+    """N events in COLUMNS order: the demo's subjects as titles, skewed themes and formats, 2016 to 2021."""
+    rng = random.Random(SEED)
+    themes = [code for code, _ in THEMES]
+    formats = [code for code, _ in EVENT_FORMATS]
+    regions = [code for code, _, _ in REGIONS]
+    zones = {code: ZoneInfo(timezone_for_region(code)) for code in regions}
+    subjects = {theme: CAMPAIGN_TOPICS[theme] + tuple(s for s, t in TRAINING_COURSES if t == theme) for theme in themes}
+    span = (LAST_DAY - FIRST_DAY).days + 1
+    november = date(2020, 11, 1)
+    weights = [6 if holder.lab_id is not None else 1 for holder in holders]
+
+    def instant(value: datetime) -> Any:
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if for_sqlite else value
+
+    def key(value: Any) -> Any:
+        return value.hex if for_sqlite and isinstance(value, uuid.UUID) else value
+
+    for _ in range(n):
+        holder = rng.choices(holders, weights)[0]
+        theme = rng.choices(themes, THEME_WEIGHTS)[0]
+        event_format = rng.choices(formats, FORMAT_WEIGHTS)[0]
+        in_campaign = rng.random() < 0.1
+        day = november + timedelta(rng.randrange(30)) if in_campaign else FIRST_DAY + timedelta(rng.randrange(span))
+        region = holder.region_code if holder.region_code and rng.random() < 0.95 else rng.choice(regions)
+        zone = zones[region]
+        start = datetime(day.year, day.month, day.day, rng.randrange(8, 20), rng.choice((0, 15, 30, 45)), tzinfo=zone)
+        starts_at = start.astimezone(UTC)
+        ends_at = starts_at + timedelta(minutes=rng.choice((60, 90, 120, 180)))
+        created_at = starts_at - timedelta(days=rng.randrange(7, 120), seconds=rng.randrange(86_400))
+        roll = rng.random()
+        status = "cancelled" if roll < 0.02 else "moved-online" if roll < 0.07 else "scheduled"
+        attendance = rng.choice(("online", "in-person", "hybrid"))
+        city = None if attendance == "online" else holder.city
+        prefix = FORMAT_PREFIXES.get(event_format, "Rencontre")
+        title = f"{prefix} : {rng.choice(subjects[theme])}" + (f" à {city}" if city and rng.random() < 0.3 else "")
+        description = rng.choice(LESSONS) if rng.random() < 0.2 else None
+        tags = rng.sample(TAGS, rng.randrange(1, 4)) if rng.random() < 0.4 else []
+        participants = None if rng.random() < 0.1 else rng.randrange(0, 200)
+        project = rng.choice(holder.projects) if holder.projects and rng.random() < 0.3 else None
+        yield (
+            key(uuid.uuid4()),
+            instant(created_at),
+            instant(created_at),
+            1,
+            title,
+            description,
+            theme,
+            orjson.dumps(tags).decode(),
+            event_format,
+            attendance,
+            rng.choice(("agents", "citizens", "all")),
+            instant(starts_at),
+            instant(ends_at),
+            zone.key,
+            start.date().isoformat() if for_sqlite else start.date(),
+            status,
+            key(holder.organization_id),
+            key(holder.lab_id),
+            key(project),
+            key(campaign) if in_campaign else None,
+            None if rng.random() < 0.01 else region,
+            city,
+            "https://webinaire.example.fr/salle" if attendance != "in-person" else None,
+            None if rng.random() < 0.5 else 200,
+            participants,
+            search_text(title, description or "", city or "", " ".join(tags)),
+        )
+
+
+def _holders(
+    labs: Sequence[Sequence[Any]], organizations: Sequence[Sequence[Any]], projects: Sequence[Any]
+) -> list[Holder]:
+    by_lab: dict[Any, list[Any]] = {}
+    for project_id, lab_id in projects:
+        by_lab.setdefault(lab_id, []).append(project_id)
+    return [Holder(lab, None, region, city, tuple(by_lab.get(lab, ()))) for lab, region, city in labs] + [
+        Holder(None, organization, region, city, ()) for organization, region, city in organizations
+    ]
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+HOLDER_QUERIES = (
+    "SELECT id, region_code, city FROM labs WHERE status = 'active'",
+    # Organizations keep no city: their events happen in the city of their region's first lab, if any.
+    "SELECT o.id, o.region_code, (SELECT min(l.city) FROM labs l WHERE l.region_code = o.region_code) "
+    "FROM organizations o",
+    "SELECT id, lab_id FROM projects WHERE lab_id IS NOT NULL",
+)
+
+
+async def load_sqlite(n: int, reuse: bool) -> str:
+    url = f"sqlite+aiosqlite:///{SQLITE_PATH}"
+    if reuse and SQLITE_PATH.exists() and _sqlite_count() >= n:
+        await asyncio.to_thread(migrations.upgrade, url)
+        return url
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+    await asyncio.to_thread(migrations.upgrade, url)
+    await seed(Settings(database_url=url, log_level="WARNING"))
+    connection = sqlite3.connect(SQLITE_PATH)
+    try:
+        labs, organizations, projects = (connection.execute(sql).fetchall() for sql in HOLDER_QUERIES)
+        (campaign,) = connection.execute("SELECT id FROM campaigns WHERE slug = ?", (CAMPAIGN_SLUG,)).fetchone()
+        holders = _holders(
+            [(_as_uuid(i), r, c) for i, r, c in labs],
+            [(_as_uuid(i), r, c) for i, r, c in organizations],
+            [(_as_uuid(p), _as_uuid(lab)) for p, lab in projects],
+        )
+        insert = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        rows = synthetic_events(n, holders, _as_uuid(campaign), True)
+        with connection:
+            while batch := [row for _, row in zip(range(BATCH), rows, strict=False)]:
+                connection.executemany(insert, batch)
+        connection.execute("ANALYZE")
+    finally:
+        connection.close()
+    return url
+
+
+def _sqlite_count() -> int:
+    connection = sqlite3.connect(SQLITE_PATH)
+    try:
+        count: int = connection.execute("SELECT count(*) FROM events").fetchone()[0]
+        return count
+    except sqlite3.Error:
+        return 0
+    finally:
+        connection.close()
+
+
+def _pg_dsn(database: str) -> str:
+    return make_url(PG_SERVER).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+
+
+async def load_postgresql(n: int, reuse: bool) -> str:
+    url = make_url(PG_SERVER).set(database=PG_DATABASE).render_as_string(hide_password=False)
+    server = await asyncpg.connect(_pg_dsn("postgres"))
+    try:
+        exists = await server.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DATABASE)
+        if reuse and exists and await _pg_count() >= n:
+            await asyncio.to_thread(migrations.upgrade, url)
+            return url
+        await server.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        await server.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+    finally:
+        await server.close()
+    await asyncio.to_thread(migrations.upgrade, url)
+    await seed(Settings(database_url=url, log_level="WARNING"))
+    connection = await asyncpg.connect(_pg_dsn(PG_DATABASE))
+    try:
+        labs, organizations, projects = [[tuple(r) for r in await connection.fetch(sql)] for sql in HOLDER_QUERIES]
+        campaign = await connection.fetchval("SELECT id FROM campaigns WHERE slug = $1", CAMPAIGN_SLUG)
+        rows = synthetic_events(n, _holders(labs, organizations, projects), campaign, False)
+        while batch := [row for _, row in zip(range(BATCH), rows, strict=False)]:
+            await connection.copy_records_to_table("events", records=batch, columns=list(COLUMNS))
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+    return url
+
+
+async def _pg_count() -> int:
+    connection = await asyncpg.connect(_pg_dsn(PG_DATABASE))
+    try:
+        count: int = await connection.fetchval("SELECT count(*) FROM events")
+        return count
+    except asyncpg.PostgresError:
+        return 0
+    finally:
+        await connection.close()
+
+
+# The baselines (each served by its own uvicorn process) --------------------------------------------------
+
+ENV_URL = "BENCH_LISTS_DATABASE_URL"
+ENV_SQL = "BENCH_LISTS_SQL"
+ENV_CONSTANTS = "BENCH_LISTS_CONSTANTS"
+
+
+def _sqlite_uuid(value: str | None) -> str | None:
+    return None if value is None else str(uuid.UUID(value))
+
+
+def _sqlite_instant(value: str) -> str:
+    return value.replace(" ", "T") + "Z"
+
+
+def bare_app() -> Any:
+    """Starlette, a raw driver pool, orjson: the app's list SQL with nothing else (`uvicorn --factory`).
+
+    It answers the same page as the app: the same items with the same values (JSON columns passed through as
+    stored, SQLite's hex UUIDs and naive UTC timestamps written as the API writes them) and a next cursor.
+    """
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    url = make_url(os.environ[ENV_URL])
+    sql = os.environ[ENV_SQL]
+    constants = orjson.loads(os.environ.get(ENV_CONSTANTS, "[]"))
+    sqlite = url.get_backend_name() == "sqlite"
+    pool: dict[str, Any] = {}
+
+    def cursor_of(row: dict[str, Any]) -> str:
+        starts_at = row["starts_at"]
+        if isinstance(starts_at, str):
+            starts_at = datetime.fromisoformat(starts_at)
+        return encode_cursor("starts_at", [starts_at, str(row["id"])])
+
+    async def fetch_pg(region: str, limit: int) -> list[dict[str, Any]]:
+        rows = await pool["pg"].fetch(sql, region, limit + 1, *constants)
+        return [{**row, "tags": orjson.Fragment(row["tags"])} for row in rows]
+
+    async def fetch_sqlite(region: str, limit: int) -> list[dict[str, Any]]:
+        connection = await pool["lite"].get()
+        try:
+            async with connection.execute(sql, (region, limit + 1, *constants)) as cursor:
+                names = [d[0] for d in cursor.description]
+                raw = await cursor.fetchall()
+        finally:
+            pool["lite"].put_nowait(connection)
+        rows = []
+        for values in raw:
+            row = dict(zip(names, values, strict=True))
+            for name in ("id", "organizer_organization_id", "lab_id", "project_id", "campaign_id"):
+                row[name] = _sqlite_uuid(row[name])
+            for name in ("created_at", "updated_at", "starts_at", "ends_at"):
+                row[name] = _sqlite_instant(row[name])
+            row["tags"] = orjson.Fragment(row["tags"])
+            rows.append(row)
+        return rows
+
+    async def events(request: Request) -> Response:
+        region = request.query_params["region"]
+        limit = int(request.query_params.get("limit", LIMIT))
+        rows = await (fetch_sqlite if sqlite else fetch_pg)(region, limit)
+        following = cursor_of(rows[limit - 1]) if len(rows) > limit else None
+        # asyncpg's own UUID type is no uuid.UUID for orjson: `default=str` writes it.
+        body = orjson.dumps({"items": rows[:limit], "next_cursor": following}, default=str)
+        return Response(body, media_type="application/json")
+
+    async def ready(_request: Request) -> Response:
+        return Response(b"{}", media_type="application/json")
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        if sqlite:
+            import aiosqlite
+
+            queue: asyncio.Queue[Any] = asyncio.Queue()
+            pool["lite"] = queue
+            for _ in range(SQLITE_READERS):
+                queue.put_nowait(await aiosqlite.connect(url.database or ""))
+            yield
+            while not queue.empty():
+                await queue.get_nowait().close()
+        else:
+            dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            pool["pg"] = await asyncpg.create_pool(dsn, min_size=CONNECTIONS, max_size=CONNECTIONS)
+            yield
+            await pool["pg"].close()
+
+    return Starlette(routes=[Route("/events", events), Route("/ready", ready)], lifespan=lifespan)
+
+
+def tutorial_app() -> Any:
+    """The FastAPI + SQLModel tutorial's way: sync engine and Session, ORM objects, response_model."""
+    from fastapi import Depends, FastAPI
+    from sqlmodel import Session, col
+    from sqlmodel import create_engine as create_sync_engine
+    from sqlmodel import select as select_models
+
+    from app.events.schemas import EventRead
+
+    url = make_url(os.environ[ENV_URL])
+    if url.get_backend_name() == "sqlite":
+        engine = create_sync_engine(url.set(drivername="sqlite"), connect_args={"check_same_thread": False})
+    else:
+        engine = create_sync_engine(url.set(drivername="postgresql+psycopg2"))
+
+    def get_session() -> Iterator[Session]:
+        with Session(engine) as session:
+            yield session
+
+    app = FastAPI()
+
+    @app.get("/events", response_model=list[EventRead])
+    def list_events(
+        session: Annotated[Session, Depends(get_session)], region: str | None = None, limit: int = LIMIT
+    ) -> Sequence[Event]:
+        statement = select_models(Event)
+        if region:
+            statement = statement.where(Event.region_code == region)
+        return session.exec(statement.order_by(col(Event.starts_at), col(Event.id)).limit(limit)).all()
+
+    @app.get("/ready")
+    def ready() -> dict[str, str]:
+        return {}
+
+    return app
+
+
+# Servers and load ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    base_url: str
+    pid: int
+
+
+@contextmanager
+def running(name: str, command: Sequence[str], env: dict[str, str], ready_path: str) -> Iterator[Server]:
+    """A server process on a free port until the block ends; its output goes to /tmp/lab-registry-bench-<name>.log."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = Path(f"/tmp/lab-registry-bench-{name}.log")
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not _answers(base_url + ready_path):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
+                time.sleep(0.2)
+            yield Server(name, base_url, process.pid)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                with suppress(subprocess.TimeoutExpired):
+                    process.wait(20)
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx2.get(url, timeout=1.0).status_code == 200
+    except httpx2.TransportError:
+        return False
+
+
+def uvicorn_command(factory: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        factory,
+        "--factory",
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
+def memory_kb(pid: int, name: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {name} in /proc/{pid}/status")
+
+
+def reset_peak(pid: int) -> None:
+    """VmHWM back to the current RSS (Linux ≥ 4.0), so that the peak read afterwards is this run's."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+@dataclass
+class Run:
+    """One wrk run: throughput, latency percentiles, the server's peak memory and the connections it opened."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    peak_rss_mb: float
+    connections_opened: int | None
+    errors: int
+
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * UNITS_MS[unit]
+
+
+def wrk(url: str, seconds: int) -> dict[str, float]:
+    """req/s, p50 and p99 from `wrk --latency`; non-2xx answers and socket errors are counted as errors."""
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "10s", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|connect|read|write|timeout):? (\d+)", output))
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        # Anchored: "+/- Stdev" columns such as "71.50%" end in "50%" too.
+        "p50": _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),  # type: ignore[union-attr]
+        "p99": _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),  # type: ignore[union-attr]
+        "errors": errors,
+    }
+
+
+async def pg_sessions() -> int | None:
+    """Connections ever opened to the scratch database (this reading connects to another database)."""
+    connection = await asyncpg.connect(_pg_dsn("postgres"))
+    try:
+        sessions: int = await connection.fetchval(
+            "SELECT sessions FROM pg_stat_database WHERE datname = $1", PG_DATABASE
+        )
+        return sessions
+    finally:
+        await connection.close()
+
+
+async def measure(server: Server, url: str, seconds: int, postgresql: bool) -> Run:
+    await asyncio.to_thread(wrk, url, WARM_UP_SECONDS)
+    # Backends report their statistics at most once a second: a pause lets them settle before each reading.
+    await asyncio.sleep(1.5)
+    before = await pg_sessions() if postgresql else None
+    reset_peak(server.pid)
+    result = await asyncio.to_thread(wrk, url, seconds)
+    peak = memory_kb(server.pid, "VmHWM")
+    await asyncio.sleep(1.5)
+    after = await pg_sessions() if postgresql else None
+    opened = None if before is None or after is None else after - before
+    return Run(result["rps"], result["p50"], result["p99"], round(peak * 1024 / 1e6, 1), opened, int(result["errors"]))
+
+
+# Checks ----------------------------------------------------------------------------------------------------
+
+
+async def captured_list_sql(url: str) -> tuple[str, list[Any]]:
+    """The SQL the app sends for `?region=REGION&limit=LIMIT`, caught on its way to the driver."""
+    engine = create_engine(Settings(database_url=url))
+    sent: list[tuple[str, Any]] = []
+
+    def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", catch)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            params = EventFilters.model_validate({"region": REGION, "limit": LIMIT})
+            await events_service.list_events(session, params)
+    finally:
+        await engine.dispose()
+    ((statement, parameters),) = sent
+    # SQLite's dialect adds `OFFSET 0` after the limit: constants, sent as they are.
+    assert list(parameters[:2]) == [REGION, LIMIT + 1], parameters
+    assert not any(parameters[2:]), parameters
+    return statement, list(parameters[2:])
+
+
+async def deep_cursor(url: str, page: int) -> tuple[str, str]:
+    """The cursor of that page of the whole list by start, and the id of the page's first event."""
+    engine = create_engine(Settings(database_url=url))
+    offset = (page - 1) * LIMIT
+    try:
+        async with engine.connect() as connection:
+            order = (Event.starts_at, Event.id)
+            rows = (
+                await connection.execute(select(*order).order_by(*order).offset(offset - 1).limit(2))  # type: ignore[call-overload]
+            ).all()
+    finally:
+        await engine.dispose()
+    (last_starts_at, last_id), (_, first_id) = rows
+    return encode_cursor("starts_at", [last_starts_at, last_id]), str(first_id)
+
+
+def same_page(app_body: dict[str, Any], other: dict[str, Any] | list[Any]) -> bool:
+    """The baselines must answer the same events, with the same fields and values, before times are compared."""
+    items = other["items"] if isinstance(other, dict) else other
+    if [i["id"] for i in app_body["items"]] != [i["id"] for i in items]:
+        return False
+    first, theirs = app_body["items"][0], items[0]
+    return all(_same(first[name], theirs.get(name)) for name in first)
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    if isinstance(ours, str) and isinstance(theirs, str) and re.match(r"\d{4}-\d\d-\d\dT", ours):
+        return datetime.fromisoformat(ours) == datetime.fromisoformat(theirs)
+    return bool(ours == theirs)
+
+
+# Run ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    server: str
+    path: str
+
+
+def scenarios(cursor: str, deep_page: int) -> list[Scenario]:
+    page = f"region={REGION}&limit={LIMIT}"
+    return [
+        Scenario("list", "app", f"/api/v1/events?{page}"),
+        Scenario("bare", "bare", f"/events?{page}"),
+        Scenario("tutorial", "tutorial", f"/events?{page}"),
+        Scenario("page 1", "app", f"/api/v1/events?limit={LIMIT}"),
+        Scenario(f"page {deep_page:,}".replace(",", " "), "app", f"/api/v1/events?limit={LIMIT}&cursor={cursor}"),
+    ]
+
+
+def check_answers(servers: dict[str, Server], cases: Sequence[Scenario], deep_first_id: str) -> None:
+    """Every server answers the same page; the deep page starts where an offset would."""
+    bodies = {case.name: httpx2.get(servers[case.server].base_url + case.path, timeout=30).json() for case in cases}
+    assert same_page(bodies["list"], bodies["bare"]), "the bare endpoint answers another page than the app"
+    assert same_page(bodies["list"], bodies["tutorial"]), "the tutorial endpoint answers other events than the app"
+    assert bodies["list"]["next_cursor"] == bodies["bare"]["next_cursor"], "the cursors differ"
+    assert bodies[cases[-1].name]["items"][0]["id"] == deep_first_id, "the deep page does not start at its offset"
+
+
+def median_run(runs: Sequence[Run]) -> Run:
+    """The round of median throughput (its own latencies with it); the highest peak memory of all rounds."""
+    ordered = sorted(runs, key=lambda r: r.requests_per_second)
+    chosen = ordered[(len(ordered) - 1) // 2]
+    return Run(**{**asdict(chosen), "peak_rss_mb": max(r.peak_rss_mb for r in runs)})
+
+
+async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> dict[str, Any]:
+    started = time.perf_counter()
+    url = await (load_sqlite(n, reuse) if engine == "sqlite" else load_postgresql(n, reuse))
+    say(f"database ready in {time.perf_counter() - started:.0f} s: {make_url(url).render_as_string()}")
+    sql, constants = await captured_list_sql(url)
+    deep_page = min(DEEP_PAGE, n // LIMIT)
+    cursor, deep_first_id = await deep_cursor(url, deep_page)
+    cases = scenarios(cursor, deep_page)
+    baseline_env = {ENV_URL: url, ENV_SQL: sql, ENV_CONSTANTS: orjson.dumps(constants).decode()}
+    postgresql = engine == "postgresql"
+    load_before = os.getloadavg()
+    with (
+        running("app", [LAB_REGISTRY, "serve", "--workers", "1"], {"DATABASE_URL": url}, "/api/v1/regions") as app,
+        running("bare", uvicorn_command("bench.lists:bare_app"), baseline_env, "/ready") as bare,
+        running("tutorial", uvicorn_command("bench.lists:tutorial_app"), baseline_env, "/ready") as tutorial,
+    ):
+        servers = {"app": app, "bare": bare, "tutorial": tutorial}
+        check_answers(servers, cases, deep_first_id)
+        idle = {name: round(memory_kb(s.pid, "VmRSS") * 1024 / 1e6, 1) for name, s in servers.items()}
+        runs: dict[str, list[Run]] = {case.name: [] for case in cases}
+        for round_number in range(1, rounds + 1):
+            for case in cases:
+                server = servers[case.server]
+                result = await measure(server, server.base_url + case.path, seconds, postgresql)
+                runs[case.name].append(result)
+                say(
+                    f"round {round_number} {case.name:<12} {result.requests_per_second:8.0f} req/s  "
+                    f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  {result.peak_rss_mb:6.1f} MB  "
+                    f"load {os.getloadavg()[0]:.2f}"
+                )
+    kept = {name: median_run(found) for name, found in runs.items()}
+    deep_name = cases[-1].name
+    list_ratio = kept["list"].requests_per_second / kept["bare"].requests_per_second
+    deep_ratio = kept[deep_name].p50_ms / kept["page 1"].p50_ms
+    errors = sum(r.errors for found in runs.values() for r in found)
+    return {
+        "engine": engine,
+        "events": n,
+        "load": f"wrk -t1 -c{CONNECTIONS} -d{seconds}s --latency after {WARM_UP_SECONDS} s of warm-up; "
+        f"median of {rounds} rounds by req/s",
+        "machine": machine(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sql": sql,
+        "idle_rss_mb": idle,
+        "scenarios": {case.name: {"server": case.server, "path": case.path.split("cursor=")[0]} for case in cases},
+        "results": {name: asdict(found) for name, found in kept.items()},
+        "rounds": {name: [asdict(r) for r in found] for name, found in runs.items()},
+        "goals": {
+            "list_vs_bare": {
+                "ratio": round(list_ratio, 2),
+                "goal": f">= {RATIO_GOAL}",
+                "met": list_ratio >= RATIO_GOAL,
+            },
+            "list_vs_tutorial": {
+                "ratio": round(kept["list"].requests_per_second / kept["tutorial"].requests_per_second, 2)
+            },
+            "deep_vs_page_1_p50": {
+                "ratio": round(deep_ratio, 2),
+                "goal": f"<= {DEEP_GOAL}",
+                "met": deep_ratio <= DEEP_GOAL,
+            },
+            "no_errors": {"errors": errors, "met": errors == 0},
+        },
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    memory = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line)
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "memory_gb": round(int(memory) / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "kernel": platform.release(),
+    }
+
+
+def show(report: dict[str, Any]) -> None:
+    results, goals = report["results"], report["goals"]
+    say(f"\nlists on {report['engine']}, {report['events']:,} events; {report['load']}".replace(",", " "))
+    say(f"{'scenario':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'peak MB':>8} {'conns':>6}  ratio")
+    notes = {
+        "list": f"x{goals['list_vs_bare']['ratio']} of bare (goal {goals['list_vs_bare']['goal']}), "
+        f"x{goals['list_vs_tutorial']['ratio']} of tutorial",
+    }
+    deep = list(results)[-1]
+    notes[deep] = f"p50 x{goals['deep_vs_page_1_p50']['ratio']} of page 1 (goal {goals['deep_vs_page_1_p50']['goal']})"
+    for name, r in results.items():
+        opened = "-" if r["connections_opened"] is None else str(r["connections_opened"])
+        say(
+            f"{name:<14} {r['requests_per_second']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+            f"{r['peak_rss_mb']:8.1f} {opened:>6}  {notes.get(name, '')}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.lists", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), required=True)
+    parser.add_argument("--events", type=int, default=1_000_000, help="synthetic events (default 1 000 000)")
+    parser.add_argument("--seconds", type=int, default=12, help="length of each timed wrk run (default 12)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all scenarios (default 3)")
+    parser.add_argument("--reuse", action="store_true", help="keep a scratch database already holding N events")
+    parser.add_argument("--tag", default="", help="suffix of the results file (lists-<engine>-<tag>.json)")
+    args = parser.parse_args(argv)
+    logging.disable(logging.INFO)
+    report = asyncio.run(run(args.engine, args.events, args.seconds, args.rounds, args.reuse))
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"lists-{args.engine}{f'-{args.tag}' if args.tag else ''}.json"
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    show(report)
+    met = all(goal.get("met", True) for goal in report["goals"].values())
+    say(f"{'all goals met' if met else 'goal MISSED'}; results in {path}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
