@@ -1,5 +1,6 @@
 """The ASGI application: `create_app(settings)` wires settings, database, error handlers and routers."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -17,7 +18,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import PROBLEM_JSON, install_error_handlers
 from app.core.idempotency import Idempotency
-from app.core.middleware import BodySizeLimit, SecurityHeaders
+from app.core.middleware import BodySizeLimit, SecurityHeaders, StrictUrl
 from app.ops.logging import configure_logging
 from app.ops.metrics import watch_pools
 from app.ops.middleware import RequestContext
@@ -44,8 +45,19 @@ _ACCESS_ERRORS = {
 }
 
 
+# FastAPI's own 422 entry names HTTPValidationError; both it and Problem are documented as the Problem.
+_GENERIC_ERRORS = [_PROBLEM["schema"], {"$ref": "#/components/schemas/HTTPValidationError"}]
+
+
+def _either(own: dict[str, Any]) -> dict[str, Any]:
+    """A route's own problem model (an import's report) or the plain Problem: its status also comes from the
+    framework's checks (a query parameter refused with 422), which know nothing of the route's model."""
+    return {"schema": {"anyOf": [own, _PROBLEM["schema"]]}}
+
+
 def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
-    """Document every error body as the Problem it is, under the media type it is actually sent with.
+    """Document every error body as the Problem it is (or the route's own extension of it, such as an import's
+    report), under the media type it is actually sent with.
 
     FastAPI's own 422 entry names its `{"detail": [...]}` shape, which this app never sends. The access check
     guards whole routers, so its answers are added here: 401 anywhere under the API (a bad key is refused
@@ -68,8 +80,8 @@ def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
             for status, response in responses.items():
                 if status[0] in "45":
                     content = response.setdefault("content", {})
-                    content.pop("application/json", None)
-                    content[PROBLEM_JSON] = _PROBLEM
+                    own = content.pop("application/json", {}).get("schema", _PROBLEM["schema"])
+                    content[PROBLEM_JSON] = _PROBLEM if own in _GENERIC_ERRORS else _either(own)
     for unused in ("HTTPValidationError", "ValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(unused, None)
     return schema
@@ -79,15 +91,30 @@ def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 NOT_IDEMPOTENT = (f"{API_PREFIX}/api-keys",)
 
 
+def _freeze_startup_objects() -> None:
+    """Keep what importing and building the app created out of every later garbage collection.
+
+    Those objects (modules, models, routes, validators: about 100 MB) live as long as the process, yet each
+    full collection would scan them again; frozen once, collections only look at what requests create. Measured
+    on a bulk import, where allocations trigger many collections: about 25 % more rows per second. Done once
+    per process (tests build many apps), after a collection so that no garbage is frozen with them.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
+
+
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Inside out: idempotency (on bodies already limited), body limits, CORS (if configured), security headers,
-    then the request context (request id, metrics, access log) outermost so that it sees every answer."""
+    """Inside out: idempotency (on bodies already limited), strict URLs (no NUL, no repeated parameter), body
+    limits, CORS (if configured), security headers, then the request context (request id, metrics, access log)
+    outermost so that it sees every answer."""
     app.add_middleware(
         Idempotency,
         prefix=API_PREFIX,
         ttl=timedelta(hours=settings.idempotency_ttl_hours),
         excluded=NOT_IDEMPOTENT,
     )
+    app.add_middleware(StrictUrl)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
@@ -121,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _freeze_startup_objects()
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
