@@ -10,8 +10,8 @@ subjects, themes and formats skewed like the demo, the 18 regions, six years of 
 
 Three servers then run side by side, each one uvicorn process with one worker, uvloop and httptools:
 - `app`: `lab-registry serve --workers 1`, as in production (JSON access log, to /tmp/lab-registry-bench-*.log);
-- `bare`: a Starlette endpoint that runs the very SQL the app emits for the list (compiled from the app's own
-  statement and checked to give the same page) on a raw driver pool — asyncpg on PostgreSQL, aiosqlite
+- `bare`: a Starlette endpoint that runs the very SQL the app sends for the list (caught on its way to the
+  driver, and checked to answer the same page) on a raw driver pool — asyncpg on PostgreSQL, aiosqlite
   connections (each its own thread) on SQLite — and writes the page with orjson, JSON columns passed through;
 - `tutorial`: the FastAPI + SQLModel tutorial style: a sync `Session` per request (psycopg2 on PostgreSQL, the
   sqlite3 module on SQLite), `select(Event)` ORM objects, `response_model=list[EventRead]`, a `def` endpoint.
@@ -29,6 +29,7 @@ is shown for the multiple); keyset page 10 000 (a cursor after row 499 950 of th
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import logging
 import os
@@ -49,11 +50,20 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import aiosqlite
 import asyncpg
 import httpx2
 import orjson
+from fastapi import Depends, FastAPI
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
+from sqlmodel import Session, col
+from sqlmodel import create_engine as create_sync_engine
+from sqlmodel import select as select_models
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from app.core import migrations
 from app.core.config import Settings
@@ -64,7 +74,7 @@ from app.demo.catalog import CAMPAIGN_TOPICS, FORMAT_PREFIXES, LESSONS, TRAINING
 from app.demo.dataset import CAMPAIGN_SLUG
 from app.demo.seed import seed
 from app.events import service as events_service
-from app.events.schemas import EventFilters
+from app.events.schemas import EventFilters, EventRead
 from app.models import Event
 from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, timezone_for_region
 from tests.servers import LAB_REGISTRY, ROOT, free_port
@@ -335,11 +345,6 @@ def bare_app() -> Any:
     It answers the same page as the app: the same items with the same values (JSON columns passed through as
     stored, SQLite's hex UUIDs and naive UTC timestamps written as the API writes them) and a next cursor.
     """
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
     url = make_url(os.environ[ENV_URL])
     sql = os.environ[ENV_SQL]
     constants = orjson.loads(os.environ.get(ENV_CONSTANTS, "[]"))
@@ -390,8 +395,6 @@ def bare_app() -> Any:
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         if sqlite:
-            import aiosqlite
-
             queue: asyncio.Queue[Any] = asyncio.Queue()
             pool["lite"] = queue
             for _ in range(SQLITE_READERS):
@@ -410,13 +413,6 @@ def bare_app() -> Any:
 
 def tutorial_app() -> Any:
     """The FastAPI + SQLModel tutorial's way: sync engine and Session, ORM objects, response_model."""
-    from fastapi import Depends, FastAPI
-    from sqlmodel import Session, col
-    from sqlmodel import create_engine as create_sync_engine
-    from sqlmodel import select as select_models
-
-    from app.events.schemas import EventRead
-
     url = make_url(os.environ[ENV_URL])
     if url.get_backend_name() == "sqlite":
         engine = create_sync_engine(url.set(drivername="sqlite"), connect_args={"check_same_thread": False})
@@ -681,6 +677,8 @@ def median_run(runs: Sequence[Run]) -> Run:
 
 
 async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> dict[str, Any]:
+    if engine == "postgresql" and importlib.util.find_spec("psycopg2") is None:
+        raise SystemExit("The tutorial baseline on PostgreSQL needs a sync driver: pip install psycopg2-binary")
     started = time.perf_counter()
     url = await (load_sqlite(n, reuse) if engine == "sqlite" else load_postgresql(n, reuse))
     say(f"database ready in {time.perf_counter() - started:.0f} s: {make_url(url).render_as_string()}")
