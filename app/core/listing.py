@@ -2,8 +2,8 @@
 
 Every list also answers as a whole-list export, streamed from the database: `?output=csv` (or `?format=csv`, or
 `Accept: text/csv`) and `?output=jsonl` (or `Accept: application/x-ndjson`), with `separator=semicolon` for
-French-locale Excel. An
-export is the whole filtered, sorted list: `limit`, `cursor` and `include_total` do not apply to it.
+French-locale Excel. An export is the whole filtered, sorted list: `limit`, `cursor` and `include_total` do not
+apply to it.
 """
 
 import uuid
