@@ -12,7 +12,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 
 from app.auth.dependencies import admin_only, by_method
-from app.core import idempotency
+from app.core import idempotency, query
 from app.core.concurrency import NotModified, not_modified
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
@@ -186,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 routes=app.routes,
                 tags=app.openapi_tags,
             )
+            schema = query.document(schema, app.routes)
             app.openapi_schema = _document_errors(
                 idempotency.document(schema, prefix=API_PREFIX, excluded=NOT_IDEMPOTENT)
             )

@@ -1,8 +1,6 @@
 """HTTP routes of campaigns."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.campaigns import service
 from app.campaigns.dependencies import CampaignItem
@@ -11,6 +9,7 @@ from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
+from app.core.query import QueryModel
 from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.models import Campaign
 
@@ -18,9 +17,7 @@ router = APIRouter(route_class=ItemRoute, prefix="/campaigns", tags=["campaigns"
 
 
 @router.get("", response_model=Page[CampaignRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-async def list_campaigns(
-    session: SessionDep, request: Request, params: Annotated[CampaignFilters, Query()]
-) -> Response:
+async def list_campaigns(session: SessionDep, request: Request, params: QueryModel[CampaignFilters]) -> Response:
     """List campaigns, filtered and keyset-paginated."""
     return page_response(request, CampaignRead, await service.list_campaigns(session, params))
 

@@ -1,19 +1,18 @@
 """The change feed (a read: public unless reads need a key)."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.changes import service
 from app.changes.schemas import ChangeFilters, ChangePage
 from app.core.db import SessionDep
 from app.core.errors import error_responses
+from app.core.query import QueryModel
 
 router = APIRouter(prefix="/changes", tags=["changes"])
 
 
 @router.get("", response_model=ChangePage, responses=error_responses(400, 422))
-async def list_changes(session: SessionDep, request: Request, params: Annotated[ChangeFilters, Query()]) -> Response:
+async def list_changes(session: SessionDep, request: Request, params: QueryModel[ChangeFilters]) -> Response:
     """Every create, update and delete in commit order, imports included; poll with `since=<next_cursor>`."""
     items, cursor, full = await service.list_changes(session, params)
     body = ChangePage.model_validate({"items": items, "next_cursor": cursor})

@@ -1,8 +1,6 @@
 """HTTP routes of events, and the event lists nested under a lab and a campaign."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.campaigns.dependencies import CampaignDep
@@ -10,6 +8,7 @@ from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
+from app.core.query import QueryModel
 from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.events import service
 from app.events.dependencies import EventItem
@@ -23,7 +22,7 @@ router = APIRouter(route_class=ItemRoute, tags=["events"])
 
 
 @router.get("/events", response_model=Page[EventRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-async def list_events(session: SessionDep, request: Request, params: Annotated[EventFilters, Query()]) -> Response:
+async def list_events(session: SessionDep, request: Request, params: QueryModel[EventFilters]) -> Response:
     """List events, filtered and keyset-paginated, by start time unless sorted otherwise."""
     return page_response(request, EventRead, await service.list_events(session, params))
 
@@ -33,7 +32,7 @@ async def list_events(session: SessionDep, request: Request, params: Annotated[E
     response_class=StreamingResponse,
     responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
 )
-async def events_calendar(request: Request, params: Annotated[EventFilters, Query()]) -> StreamingResponse:
+async def events_calendar(request: Request, params: QueryModel[EventFilters]) -> StreamingResponse:
     """The matching events as an iCalendar feed (one per lab, theme, campaign or region); paging does not apply."""
     return StreamingResponse(
         in_own_session(request.app.state.sessionmaker, lambda session: ics_chunks(session, params, feed_name(params))),
@@ -78,7 +77,7 @@ async def delete_event(session: SessionDep, event: EventItem) -> None:
     "/labs/{lab}/events", response_model=Page[EventRead], responses={**LIST_EXPORTS, **error_responses(400, 404, 422)}
 )
 async def list_lab_events(
-    session: SessionDep, request: Request, lab: LabDep, params: Annotated[EventFilters, Query()]
+    session: SessionDep, request: Request, lab: LabDep, params: QueryModel[EventFilters]
 ) -> Response:
     """List the events a lab holds, with the filters of the event list."""
     return page_response(request, EventRead, await service.list_events(session, params, lab=lab))
@@ -90,7 +89,7 @@ async def list_lab_events(
     responses={**LIST_EXPORTS, **error_responses(400, 404, 422)},
 )
 async def list_campaign_events(
-    session: SessionDep, request: Request, campaign: CampaignDep, params: Annotated[EventFilters, Query()]
+    session: SessionDep, request: Request, campaign: CampaignDep, params: QueryModel[EventFilters]
 ) -> Response:
     """List the events of a campaign, with the filters of the event list."""
     return page_response(request, EventRead, await service.list_events(session, params, campaign=campaign))

@@ -1,14 +1,13 @@
 """HTTP routes of funding: streams, allocations, and each allocation's disbursements."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
+from app.core.query import QueryModel
 from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.exports import scdl
 from app.exports.lists import in_own_session
@@ -47,7 +46,7 @@ DISBURSEMENT = "/allocations/{allocation}/disbursements/{disbursement}"
 
 @router.get(STREAMS, response_model=Page[FundingStreamRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
 async def list_funding_streams(
-    session: SessionDep, request: Request, params: Annotated[FundingStreamFilters, Query()]
+    session: SessionDep, request: Request, params: QueryModel[FundingStreamFilters]
 ) -> Response:
     """List funding streams, filtered and keyset-paginated."""
     return page_response(request, FundingStreamRead, await service.list_streams(session, params))
@@ -94,9 +93,7 @@ async def delete_funding_stream(session: SessionDep, stream: FundingStreamItem) 
 
 
 @router.get(ALLOCATIONS, response_model=Page[AllocationRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-async def list_allocations(
-    session: SessionDep, request: Request, params: Annotated[AllocationFilters, Query()]
-) -> Response:
+async def list_allocations(session: SessionDep, request: Request, params: QueryModel[AllocationFilters]) -> Response:
     """List allocations, filtered by stream, beneficiary, status or decision date, and keyset-paginated."""
     return page_response(request, AllocationRead, await service.list_allocations(session, params))
 
@@ -117,7 +114,7 @@ async def create_allocation(
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
 )
 async def allocations_scdl(
-    session: SessionDep, request: Request, params: Annotated[AllocationFilters, Query()]
+    session: SessionDep, request: Request, params: QueryModel[AllocationFilters]
 ) -> StreamingResponse:
     """The matching allocations in the SCDL subventions 2.1.1 CSV layout; `X-Incomplete-Rows` counts rows
     lacking the required idAttribuant (exported with an empty cell)."""
@@ -167,7 +164,7 @@ async def list_disbursements(
     session: SessionDep,
     request: Request,
     allocation: AllocationDep,
-    params: Annotated[DisbursementFilters, Query()],
+    params: QueryModel[DisbursementFilters],
 ) -> Response:
     """List the disbursements paid against an allocation, keyset-paginated."""
     return page_response(request, DisbursementRead, await service.list_disbursements(session, allocation, params))

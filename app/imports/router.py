@@ -2,10 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 
 from app.core.db import SessionDep
 from app.core.errors import PROBLEM_JSON, NotFound, error_responses
+from app.core.query import QueryModel
 from app.imports.reading import UnsupportedMediaType
 from app.imports.schemas import ImportOptions, ImportRejectedProblem, ImportReport, ImportResource
 from app.imports.service import import_body
@@ -72,7 +73,7 @@ async def import_rows(
     resource: Annotated[
         str, Path(description="What the rows are.", json_schema_extra={"enum": [r.value for r in ImportResource]})
     ],
-    options: Annotated[ImportOptions, Query()],
+    options: QueryModel[ImportOptions],
 ) -> ImportReport:
     """Upsert rows from a CSV or JSON Lines file, by `external_id` (or slug, or a stream's code).
 

@@ -1,14 +1,13 @@
 """HTTP routes of labs."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
+from app.core.query import QueryModel
 from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.exports.geojson import GEOJSON_MEDIA_TYPE, geojson_chunks
 from app.exports.lists import in_own_session
@@ -21,7 +20,7 @@ router = APIRouter(route_class=ItemRoute, prefix="/labs", tags=["labs"])
 
 
 @router.get("", response_model=Page[LabRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-async def list_labs(session: SessionDep, request: Request, params: Annotated[LabFilters, Query()]) -> Response:
+async def list_labs(session: SessionDep, request: Request, params: QueryModel[LabFilters]) -> Response:
     """List labs, filtered and keyset-paginated."""
     return page_response(request, LabRead, await service.list_labs(session, params))
 
@@ -31,7 +30,7 @@ async def list_labs(session: SessionDep, request: Request, params: Annotated[Lab
     response_class=StreamingResponse,
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}}}, **error_responses(400, 422)},
 )
-async def labs_geojson(request: Request, params: Annotated[LabFilters, Query()]) -> StreamingResponse:
+async def labs_geojson(request: Request, params: QueryModel[LabFilters]) -> StreamingResponse:
     """The matching labs as an RFC 7946 FeatureCollection ([lon, lat]; `geometry: null` when unlocated)."""
     return StreamingResponse(
         in_own_session(request.app.state.sessionmaker, lambda session: geojson_chunks(session, params)),

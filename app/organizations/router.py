@@ -1,13 +1,12 @@
 """HTTP routes of organizations."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
+from app.core.query import QueryModel
 from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.models import Organization
 from app.organizations import service
@@ -19,7 +18,7 @@ router = APIRouter(route_class=ItemRoute, prefix="/organizations", tags=["organi
 
 @router.get("", response_model=Page[OrganizationRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
 async def list_organizations(
-    session: SessionDep, request: Request, params: Annotated[OrganizationFilters, Query()]
+    session: SessionDep, request: Request, params: QueryModel[OrganizationFilters]
 ) -> Response:
     """List organizations, filtered and keyset-paginated."""
     return page_response(request, OrganizationRead, await service.list_organizations(session, params))

@@ -1,14 +1,14 @@
 """HTTP routes of projects, their partners and their status history."""
 
 from collections.abc import Sequence
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.core.concurrency import ItemRoute
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
+from app.core.query import QueryModel
 from app.core.schemas import LIST_EXPORTS, Page, merge_patch
 from app.core.security import ActorDep
 from app.labs.dependencies import LabDep
@@ -33,7 +33,7 @@ router = APIRouter(route_class=ItemRoute, tags=["projects"])
 
 
 @router.get("/projects", response_model=Page[ProjectRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-async def list_projects(session: SessionDep, request: Request, params: Annotated[ProjectFilters, Query()]) -> Response:
+async def list_projects(session: SessionDep, request: Request, params: QueryModel[ProjectFilters]) -> Response:
     """List projects and actions, filtered and keyset-paginated."""
     return page_response(request, ProjectRead, await service.list_projects(session, params))
 
@@ -89,7 +89,7 @@ async def project_history(session: SessionDep, project: ProjectDep) -> Sequence[
     responses={**LIST_EXPORTS, **error_responses(400, 404, 422)},
 )
 async def list_lab_projects(
-    session: SessionDep, request: Request, lab: LabDep, params: Annotated[LabProjectFilters, Query()]
+    session: SessionDep, request: Request, lab: LabDep, params: QueryModel[LabProjectFilters]
 ) -> Response:
     """List the projects a lab leads or supports, filtered and keyset-paginated."""
     return page_response(request, ProjectRead, await service.list_lab_projects(session, lab, params))
@@ -101,7 +101,7 @@ async def list_lab_projects(
     responses={**LIST_EXPORTS, **error_responses(400, 404, 422)},
 )
 async def list_partners(
-    session: SessionDep, request: Request, project: ProjectDep, params: Annotated[PartnerFilters, Query()]
+    session: SessionDep, request: Request, project: ProjectDep, params: QueryModel[PartnerFilters]
 ) -> Response:
     """List the organizations taking part in a project, with their roles."""
     return page_response(request, PartnerRead, await service.list_partners(session, project, params))

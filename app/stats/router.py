@@ -1,14 +1,15 @@
 """HTTP routes of statistics: JSON by default, CSV with `output=csv` or `Accept: text/csv`."""
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from app.core.csvout import CSV_RESPONSE, CsvOptions, csv_requested, csv_response
 from app.core.db import SessionDep
 from app.core.errors import error_responses
+from app.core.query import QueryModel
 from app.events.schemas import EventFilters
 from app.funding.schemas import AllocationFilters
 from app.labs.dependencies import LabDep
@@ -70,7 +71,7 @@ def _groups(
 
 
 @router.get("/stats/overview", response_model=Overview, responses=RESPONSES)
-async def stats_overview(session: SessionDep, request: Request, params: Annotated[OverviewParams, Query()]) -> Response:
+async def stats_overview(session: SessionDep, request: Request, params: QueryModel[OverviewParams]) -> Response:
     """Headline figures: labs funded, projects and actions, training sessions, events, people reached."""
     answer = await service.overview(session, region=params.region, lab=params.lab)
     header = list(Overview.model_fields)
@@ -81,7 +82,7 @@ async def stats_overview(session: SessionDep, request: Request, params: Annotate
 async def stats_events(
     session: SessionDep,
     request: Request,
-    params: Annotated[EventStatsParams, Query()],  # type: ignore[valid-type]
+    params: QueryModel[EventStatsParams],  # type: ignore[valid-type]
 ) -> Response:
     """Events that match the event list's filters, counted by theme, format, region, month, week…"""
     filters, options = split(params, EventFilters, EventStatsOptions)
@@ -93,7 +94,7 @@ async def stats_events(
 async def stats_projects(
     session: SessionDep,
     request: Request,
-    params: Annotated[ProjectStatsParams, Query()],  # type: ignore[valid-type]
+    params: QueryModel[ProjectStatsParams],  # type: ignore[valid-type]
 ) -> Response:
     """Projects and actions that match the project list's filters, counted by status, kind, theme, region or lab."""
     filters, options = split(params, ProjectFilters, ProjectStatsOptions)
@@ -105,7 +106,7 @@ async def stats_projects(
 async def stats_funding(
     session: SessionDep,
     request: Request,
-    params: Annotated[FundingStatsParams, Query()],  # type: ignore[valid-type]
+    params: QueryModel[FundingStatsParams],  # type: ignore[valid-type]
 ) -> Response:
     """Money of the allocations that match the allocation list's filters: envelope, committed, disbursed, remaining."""
     filters, options = split(params, AllocationFilters, FundingStatsOptions)
@@ -114,7 +115,7 @@ async def stats_funding(
 
 
 @router.get("/stats/coverage", response_model=Coverage, responses=RESPONSES)
-async def stats_coverage(session: SessionDep, request: Request, params: Annotated[CoverageParams, Query()]) -> Response:
+async def stats_coverage(session: SessionDep, request: Request, params: QueryModel[CoverageParams]) -> Response:
     """Every region with its active and planned labs, and the regions no active lab covers."""
     answer = await service.coverage(session, region=params.region)
     header = ["code", "name", "covered", "active_labs", "planned_labs"]
@@ -135,7 +136,7 @@ async def stats_coverage(session: SessionDep, request: Request, params: Annotate
 async def stats_scaling(
     session: SessionDep,
     request: Request,
-    params: Annotated[ScalingParams, Query()],  # type: ignore[valid-type]
+    params: QueryModel[ScalingParams],  # type: ignore[valid-type]
 ) -> Response:
     """Projects replicated in other territories, with their replicas and the regions each idea reached."""
     filters, options = split(params, ProjectFilters, CsvOptions)
@@ -161,7 +162,7 @@ async def get_lab_funding(
     session: SessionDep,
     request: Request,
     lab: LabDep,
-    params: Annotated[LabFundingParams, Query()],  # type: ignore[valid-type]
+    params: QueryModel[LabFundingParams],  # type: ignore[valid-type]
 ) -> Response:
     """The money a lab received, by stream unless grouped otherwise: committed, disbursed, still to be paid."""
     filters, options = split(params, AllocationFilters, FundingStatsOptions)

@@ -3,11 +3,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.listing import page_response
+from app.core.query import QueryModel
 from app.core.schemas import Page, merge_patch
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 from app.webhooks import service
@@ -81,7 +82,7 @@ async def list_deliveries(
     session: SessionDep,
     request: Request,
     subscription: SubscriptionDep,
-    params: Annotated[DeliveryFilters, Query()],
+    params: QueryModel[DeliveryFilters],
 ) -> Response:
     """Deliveries, newest first: status, attempts with their status codes, errors and timings, the payload."""
     return page_response(request, DeliveryRead, await service.list_deliveries(session, subscription, params))
