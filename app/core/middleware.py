@@ -84,7 +84,9 @@ class BodySizeLimit:
             return
         received = 0
         exceeded = answered = False
-        too_large = problem_response(Request(scope), 413, detail, slug=PayloadTooLarge.slug)
+
+        async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
+            await problem_response(Request(scope), 413, detail, slug=PayloadTooLarge.slug)(scope, receive, send)
 
         async def counting_receive() -> Message:
             nonlocal received, exceeded

@@ -70,6 +70,7 @@ class RequestContext:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,13 +103,21 @@ class RequestContext:
             self._record(scope, status, time.perf_counter() - started)
             REQUEST_ID.reset(token)
 
-    @staticmethod
-    def _record(scope: Scope, status: int, seconds: float) -> None:
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
         method = scope["method"] if scope["method"] in metrics.METHODS else "OTHER"
         template = route_template(scope)
         label = template or metrics.UNMATCHED
-        metrics.HTTP_REQUESTS.labels(method=method, route=label, status=str(status)).inc()
-        metrics.HTTP_DURATION.labels(method=method, route=label).observe(seconds)
+        series = self._series.get((method, label, status))
+        if series is None:
+            # Looking a labelled child up takes a lock and checks its labels; the set of children is bounded
+            # (routes x methods x statuses), so each is looked up once.
+            series = self._series[method, label, status] = (
+                metrics.HTTP_REQUESTS.labels(method=method, route=label, status=str(status)),
+                metrics.HTTP_DURATION.labels(method=method, route=label),
+            )
+        requests, duration = series
+        requests.inc()
+        duration.observe(seconds)
         key_id: Any = scope.get("state", {}).get("api_key_id")
         client = scope.get("client")
         duration_ms = round(seconds * 1000, 1)
