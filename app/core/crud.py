@@ -164,13 +164,14 @@ def common_filters(spec: ResourceSpec[Any], q: str | None, updated_since: dateti
     return where
 
 
-_selected: dict[tuple[Table, type[BaseModel] | None], list[KeyedColumnElement[Any]]] = {}
+_selected: dict[tuple[Table, type[BaseModel] | None], Select[Any]] = {}
 
 
-def _page_columns(spec: ResourceSpec[Any], read_model: type[BaseModel] | None) -> list[KeyedColumnElement[Any]]:
-    """The columns the response shows, in its order (every column but the search text when it is not said)."""
-    columns = _selected.get((spec.table, read_model))
-    if columns is None:
+def _page_select(spec: ResourceSpec[Any], read_model: type[BaseModel] | None) -> Select[Any]:
+    """`SELECT` of the columns the response shows, in its order (every column but the search text when it is
+    not said); built once per list, since statements are immutable and each request only adds to a copy."""
+    stmt = _selected.get((spec.table, read_model))
+    if stmt is None:
         table = spec.table
         if read_model is None:
             columns = [c for c in table.c if c.key != "search_text"]
@@ -179,8 +180,8 @@ def _page_columns(spec: ResourceSpec[Any], read_model: type[BaseModel] | None) -
             needed = {"id", *(key.column.key for key in spec.sorts.values())}
             columns = [table.c[name] for name in read_model.model_fields if name in table.c]
             columns += [c for c in table.c if c.key in needed and c.key not in read_model.model_fields]
-        _selected[(spec.table, read_model)] = columns
-    return columns
+        stmt = _selected[(spec.table, read_model)] = select(*columns)
+    return stmt
 
 
 async def _read_connection(session: AsyncSession) -> AsyncConnection:
@@ -211,8 +212,8 @@ async def list_page(
     """
     table = spec.table
     key = spec.sorts[query.sort]
-    columns = _page_columns(spec, read_model)
-    stmt = seek(select(*columns).where(*where), key, table.c.id, query.cursor, query.sort).limit(query.limit + 1)
+    stmt = seek(_page_select(spec, read_model).where(*where), key, table.c.id, query.cursor, query.sort)
+    stmt = stmt.limit(query.limit + 1)
     # Core execution on the session's connection: the ORM adds nothing to a select of columns.
     connection = await _read_connection(session)
     result = await connection.execute(stmt)

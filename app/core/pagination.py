@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 import orjson
@@ -86,8 +87,7 @@ def seek(
     stmt: Select[Any], key: SortKey, id_column: KeyedColumnElement[Any], cursor: str | None, sort: str
 ) -> Select[Any]:
     """Order by the sort key then id, and start after the cursor's row when one is given."""
-    order = (key.column.desc(), id_column.desc()) if key.descending else (key.column.asc(), id_column.asc())
-    stmt = stmt.order_by(*order)
+    stmt = stmt.order_by(*_ordering(key.column, key.descending, id_column))
     if cursor is None:
         return stmt
     raw_value, raw_id = decode_cursor(cursor, sort)
@@ -95,6 +95,14 @@ def seek(
     pair = tuple_(key.column, id_column)
     after: ColumnElement[bool] = pair < (value, row_id) if key.descending else pair > (value, row_id)
     return stmt.where(after)
+
+
+@cache
+def _ordering(
+    column: KeyedColumnElement[Any], descending: bool, id_column: KeyedColumnElement[Any]
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """`ORDER BY key, id` in one direction, built once per sort (each request would build it again)."""
+    return (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
 
 
 def next_cursor(rows: Sequence[Mapping[str, Any]], limit: int, key: SortKey, sort: str) -> str | None:
