@@ -112,6 +112,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         Idempotency,
         prefix=API_PREFIX,
         ttl=timedelta(hours=settings.idempotency_ttl_hours),
+        abandoned=timedelta(seconds=settings.idempotency_abandoned_seconds),
         excluded=NOT_IDEMPOTENT,
     )
     app.add_middleware(StrictUrl)

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(
         default=24, ge=1, description="How long an Idempotency-Key is remembered; after that it counts as new."
     )
+    idempotency_abandoned_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="An unanswered Idempotency-Key whose request has not committed after this long is taken for "
+        "abandoned (its worker died): a retry runs the request again. Should the first still be running, it is "
+        "refused at its commit, so the request is applied once.",
+    )
     webhook_allow_private_urls: bool = Field(
         default=False,
         description="Allow webhook targets on private, loopback or link-local addresses (tests, closed networks).",

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from app.core import audit
+from app.core import audit, idempotency
 from app.core.config import Settings
 from app.core.errors import DatabaseUnavailable
 from app.core.locking import begin_write
@@ -118,7 +118,8 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One request, one transaction: commit when the handler succeeded, roll back otherwise.
+    """One request, one transaction: commit when the handler succeeded, roll back otherwise. A POST that holds
+    an Idempotency-Key marks its claim applied in this transaction (`idempotency.mark_applied`).
 
     A request that may write opens its transaction as a writer (`begin_write`: BEGIN IMMEDIATE on SQLite) so
     that the rules it checks see no concurrent write; reads stay deferred and run alongside it (WAL).
@@ -130,6 +131,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             if request.method not in READ_METHODS:
                 await begin_write(session)
             yield session
+            await idempotency.mark_applied(session, request.scope.get("state", {}))
         except BaseException:
             await session.rollback()
             raise

@@ -7,22 +7,29 @@ API key it:
    query, content type, body;
 2. claims the key in a short transaction of its own, committed before the app runs. A row already there decides:
    still in flight → 409; done with the same fingerprint → the stored answer, replayed with
-   `Idempotent-Replayed: true`; another fingerprint → 422; older than the TTL → deleted and claimed anew. Without
-   one, an INSERT guarded by the unique (caller, key) constraint claims it: of two workers racing on one key
-   exactly one inserts, and the other reads the winner's row;
-3. runs the app on the buffered body and holds its response until the response is stored (status, body,
-   Content-Type, Location, ETag) in another short transaction, so a client that saw an answer always gets it
-   again. 4xx answers are stored: a refused request retried is refused alike. 5xx answers and crashes release the
-   key, so the client can retry a failure.
+   `Idempotent-Replayed: true`; another fingerprint → 422; older than the TTL → deleted and claimed anew;
+   unanswered and never applied for longer than the abandon delay → taken over (below). Without one, an INSERT
+   guarded by the unique (caller, key) constraint claims it: of two workers racing on one key exactly one
+   inserts, and the other reads the winner's row;
+3. runs the app on the buffered body, the claim's id in the request's state: the request's own transaction
+   marks the claim applied just before it commits (`mark_applied`, called by the session dependency), and is
+   refused with 409 if its claim is no longer there;
+4. holds the app's response until it is stored (status, body, Content-Type, Location, ETag) in another short
+   transaction, so a client that saw an answer always gets it again. 4xx answers are stored: a refused request
+   retried is refused alike. 5xx answers and crashes release the key, so the client can retry a failure.
+
+A worker killed while it runs a request leaves its claim unanswered. Applied (killed between its commit and
+storing the answer), the key answers 409 until it expires: the request must not run twice, and the client can
+look its result up. Never applied (killed before its commit, which wrote nothing), the claim is taken over by a
+retry once IDEMPOTENCY_ABANDONED_SECONDS have passed, and the request runs again. A first request that was only
+slow, not dead, finds its claim gone when it commits and is refused (409): either way it is applied once.
 
 The caller is the API key the Authorization header names (its hash looked up, as the access check does); keys are
 scoped to it, so two integrators choosing the same key never meet. When the header names no valid key the
 middleware stands aside: the app answers 401 as it would anyway.
 
-The window left: a worker that dies after the app committed but before the answer is stored leaves the key in
-flight, and retries get 409 until the key expires. That is the safe side: a retry can never create a duplicate,
-and the client can look the entity up. A 5xx raised after the app's commit releases the key and allows a second
-write; the commit is the last step of a request, so only a failure while sending can do that.
+A 5xx raised after the app's commit releases the key and allows a second write; the commit is the last step of
+a request, so only a failure while sending can do that.
 
 Expired rows are ignored and replaced when their key comes back, and each worker deletes them at most every ten
 minutes, by the indexed `created_at`.
@@ -40,7 +47,7 @@ from tempfile import SpooledTemporaryFile
 from typing import Any, Final
 
 import anyio
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -49,7 +56,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import service as auth_service
-from app.core.errors import PROBLEM_JSON, FieldError, problem_response
+from app.core.errors import PROBLEM_JSON, AppError, FieldError, problem_response
 from app.models.base import utcnow
 from app.models.idempotency import IdempotencyKey
 
@@ -60,6 +67,7 @@ PURGE_INTERVAL_SECONDS: Final = 600.0
 # The headers that make up the answer; the rest (security, CORS, request id) are the outer layers' to add again.
 _STORED_HEADERS = frozenset({b"content-type", b"location", b"etag"})
 _SPOOL_IN_MEMORY = 1_048_576
+_CLAIM_STATE: Final = "idempotency_claim"
 _CHUNK = 65_536
 
 logger = logging.getLogger(__name__)
@@ -91,11 +99,15 @@ class _InFlight:
     pass
 
 
+class _AnswerLost:
+    pass
+
+
 class _Mismatch:
     pass
 
 
-_Claim = _Claimed | _Stored | _InFlight | _Mismatch
+_Claim = _Claimed | _Stored | _InFlight | _AnswerLost | _Mismatch
 
 
 class _Body:
@@ -150,6 +162,29 @@ def _fingerprint(scope: Scope, headers: Headers, body_digest: bytes) -> str:
     return digest.hexdigest()
 
 
+class ClaimTakenOver(AppError):
+    status = 409
+    slug = "idempotency-key-taken-over"
+
+
+async def mark_applied(session: AsyncSession, state: dict[str, Any]) -> None:
+    """In the request's transaction, just before its commit: mark its claim applied, or refuse the commit when
+    a retry took the claim over (this request ran too long without an answer and was taken for dead)."""
+    row_id = state.get(_CLAIM_STATE)
+    if row_id is None:
+        return
+    marked = await session.execute(
+        update(IdempotencyKey)
+        .where(col(IdempotencyKey.id) == row_id, col(IdempotencyKey.applied_at).is_(None))
+        .values(applied_at=utcnow())
+    )
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
+        raise ClaimTakenOver(
+            f"A retry with the same {HEADER} took this request over while it ran without an answer; "
+            "it was not applied here. The retry's answer is the one that counts."
+        )
+
+
 def _bearer_token(headers: Headers) -> str | None:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -158,10 +193,19 @@ def _bearer_token(headers: Headers) -> str | None:
 class Idempotency:
     """Make POSTs that carry an `Idempotency-Key` safe to retry (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, *, prefix: str, ttl: timedelta, excluded: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        prefix: str,
+        ttl: timedelta,
+        abandoned: timedelta = timedelta(seconds=60),
+        excluded: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.prefix = prefix
         self.ttl = ttl
+        self.abandoned = abandoned
         self.excluded = excluded
         self._next_purge = 0.0
 
@@ -223,13 +267,14 @@ class Idempotency:
             # Losing the INSERT to a racer sends us round to read its row; so does a row released meanwhile.
             for _ in range(3):
                 now = utcnow()
-                expired = now - self.ttl
+                expired, abandoned = now - self.ttl, now - self.abandoned
                 row = (
                     await session.execute(
                         select(
                             col(IdempotencyKey.id),
                             col(IdempotencyKey.fingerprint),
                             col(IdempotencyKey.created_at),
+                            col(IdempotencyKey.applied_at),
                             col(IdempotencyKey.response_status),
                             col(IdempotencyKey.response_headers),
                             col(IdempotencyKey.response_body),
@@ -239,14 +284,26 @@ class Idempotency:
                 if row is not None and row.created_at > expired:
                     if row.fingerprint != fingerprint:
                         return _Mismatch()
-                    if row.response_status is None:
+                    if row.response_status is not None:
+                        return _Stored(row.response_status, row.response_headers or [], row.response_body or b"")
+                    if row.applied_at is not None:
+                        return _AnswerLost()
+                    if row.created_at > abandoned:
                         return _InFlight()
-                    return _Stored(row.response_status, row.response_headers or [], row.response_body or b"")
                 if row is not None:
-                    # Only while still expired: a concurrent claim may have replaced it already.
+                    # Only while still expired or abandoned: a concurrent claim may have replaced it already, and
+                    # on PostgreSQL the first request marking it applied holds its row until it commits.
                     await session.execute(
                         delete(IdempotencyKey).where(
-                            col(IdempotencyKey.id) == row.id, col(IdempotencyKey.created_at) <= expired
+                            col(IdempotencyKey.id) == row.id,
+                            or_(
+                                col(IdempotencyKey.created_at) <= expired,
+                                and_(
+                                    col(IdempotencyKey.created_at) <= abandoned,
+                                    col(IdempotencyKey.applied_at).is_(None),
+                                    col(IdempotencyKey.response_status).is_(None),
+                                ),
+                            ),
                         )
                     )
                 row_id = uuid.uuid4()
@@ -293,6 +350,7 @@ class Idempotency:
             await send(start)
             await send({"type": "http.response.body", "body": body})
 
+        scope.setdefault("state", {})[_CLAIM_STATE] = row_id
         try:
             await self.app(scope, receive, capture)
         finally:
@@ -346,6 +404,12 @@ class Idempotency:
             headers += [(b"content-length", str(len(claim.body)).encode()), (REPLAYED_HEADER.lower().encode(), b"true")]
             await send({"type": "http.response.start", "status": claim.status, "headers": headers})
             await send({"type": "http.response.body", "body": claim.body})
+        elif isinstance(claim, _AnswerLost):
+            detail = (
+                f"The request with this {HEADER} was applied, but its answer could not be stored (the server "
+                "stopped meanwhile); look its result up instead of retrying."
+            )
+            await problem_response(request, 409, detail, slug="idempotency-key-answer-lost")(scope, receive, send)
         elif isinstance(claim, _InFlight):
             detail = f"A request with this {HEADER} is still being processed; retry once it has been answered."
             response = problem_response(
@@ -373,7 +437,7 @@ _PARAMETER: dict[str, Any] = {
 }
 _ERRORS = {
     "400": f"The {HEADER} is sent more than once, or is not 1 to {MAX_KEY_LENGTH} printable ASCII characters",
-    "409": f"A request with the same {HEADER} is still in flight",
+    "409": f"A request with the same {HEADER} is still in flight, or was applied but its answer was lost",
     "422": f"The {HEADER} was already used for another request",
 }
 _PROBLEM = {"schema": {"$ref": "#/components/schemas/Problem"}}

@@ -22,6 +22,8 @@ class IdempotencyKey(SQLModel, table=True):
     # SHA-256 of the method, path and query, content type and body: a reuse for another request is refused.
     fingerprint: str = Field(sa_type=String(64), nullable=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    # Set in the request's own transaction: an unanswered key without it was never committed.
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     response_status: int | None = Field(default=None)
     response_headers: list[list[str]] | None = Field(default=None, sa_type=JSON)

@@ -7,10 +7,12 @@ from typing import Any
 import httpx2
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.config import Settings
+from app.core.idempotency import Idempotency
 from app.labs import service as labs_service
 from app.main import create_app
 from app.models import ApiKey, IdempotencyKey, utcnow
@@ -357,15 +359,76 @@ class TestInFlight:
         assert (replay.headers[REPLAYED], replay.json()) == ("true", done.json())
         assert await total(client, LABS) == 1
 
-    async def test_an_unfinished_claim_is_409_until_it_expires(self, app: FastAPI, client: httpx2.AsyncClient) -> None:
-        """What a worker that died between the app's commit and storing the answer leaves behind."""
+    async def test_an_applied_claim_without_answer_is_409_until_it_expires(
+        self, app: FastAPI, client: httpx2.AsyncClient
+    ) -> None:
+        """What a worker that died between the app's commit and storing the answer leaves behind: running the
+        request again would apply it twice, so the key answers 409 until it expires, however old."""
         assert (await post_lab(client, "orphan")).status_code == 201
         async with app.state.sessionmaker() as session, session.begin():
             await session.execute(update(IdempotencyKey).values(response_status=None, response_body=None))
+        lost = assert_problem(await post_lab(client, "orphan"), 409)
+        assert lost["type"].endswith("idempotency-key-answer-lost")
+        assert "look its result up" in lost["detail"]
+        await age_keys(app, timedelta(hours=23))
         assert_problem(await post_lab(client, "orphan"), 409)
         await age_keys(app, timedelta(hours=25))
         assert (await post_lab(client, "orphan")).status_code == 201
         assert await total(client, LABS) == 2
+
+    async def test_a_claim_abandoned_before_its_commit_is_taken_over_by_a_retry(
+        self, app: FastAPI, client: httpx2.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A worker killed mid-request neither commits nor releases its key: the claim stays unanswered and
+        unapplied. A retry is 409 while the first could still be running, then runs the request again."""
+        create = labs_service.create_lab
+        calls = 0
+
+        async def killed_once(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise RuntimeError("worker killed")
+            return await create(*args, **kwargs)
+
+        async def no_release(*_args: Any) -> None:
+            """A killed worker releases nothing."""
+
+        monkeypatch.setattr(labs_service, "create_lab", killed_once)
+        monkeypatch.setattr(Idempotency, "_release", no_release)
+        transport = httpx2.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://test", headers=client.headers) as http:
+            assert_problem(await post_lab(http, "abandoned"), 500)
+            assert await stored_keys(app) == 1
+            in_flight = assert_problem(await post_lab(http, "abandoned"), 409)
+            assert "still being processed" in in_flight["detail"]
+            await age_keys(app, timedelta(seconds=61))
+            retried = await post_lab(http, "abandoned")
+            assert retried.status_code == 201, retried.text
+            assert REPLAYED not in retried.headers
+            replay = await post_lab(http, "abandoned")
+        assert (replay.headers[REPLAYED], replay.json()) == ("true", retried.json())
+        assert await total(client, LABS) == 1
+
+    async def test_a_first_request_whose_claim_was_taken_over_is_refused_at_its_commit(
+        self, app: FastAPI, client: httpx2.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A first request that was slow, not dead: a retry took its claim over meanwhile (here the claim is
+        removed from inside the request's own transaction, the moment a retry would have replaced it). Its
+        commit is refused, so the request is applied once, by the retry."""
+        create = labs_service.create_lab
+
+        async def overtaken(session: AsyncSession, *args: Any, **kwargs: Any) -> Any:
+            lab = await create(session, *args, **kwargs)
+            await session.execute(delete(IdempotencyKey))
+            return lab
+
+        monkeypatch.setattr(labs_service, "create_lab", overtaken)
+        refused = await post_lab(client, "overtaken")
+        body = assert_problem(refused, 409)
+        assert body["type"].endswith("idempotency-key-taken-over")
+        assert "not applied" in body["detail"]
+        assert await total(client, LABS) == 0
 
     async def test_concurrent_duplicates_create_one_entity(self, client: httpx2.AsyncClient) -> None:
         answers = await asyncio.gather(*(post_lab(client, "burst") for _ in range(8)))
