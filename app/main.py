@@ -106,8 +106,9 @@ def _freeze_startup_objects() -> None:
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     """Inside out: idempotency (on bodies already limited), strict URLs (no NUL, no repeated parameter), body
-    limits, CORS (if configured), security headers, then the request context (request id, metrics, access log)
-    outermost so that it sees every answer."""
+    limits, CORS (if configured), the request context (request id, metrics, access log), which sees every answer
+    and answers the unexpected errors itself, then the security headers outermost, so that every answer carries
+    them, a 500 too."""
     app.add_middleware(
         Idempotency,
         prefix=API_PREFIX,
@@ -137,8 +138,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Idempotent-Replayed", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc", "/static-offline-docs"))
     app.add_middleware(RequestContext)
+    app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc", "/static-offline-docs"))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

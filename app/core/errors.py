@@ -24,7 +24,7 @@ PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
 RETRY_AFTER_SECONDS = 5
 LOGGED = "_lab_registry_logged"
-"""Set on an exception once `_unexpected` logged it, so the server's own report of it can be skipped."""
+"""Set on an exception once `unexpected_error` logged it, so the server's own report of it can be skipped."""
 
 logger = logging.getLogger("app.errors")
 
@@ -203,22 +203,24 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    """Log the failure with its traceback and request id; the caller gets only the id to quote.
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """Log the failure with its traceback and request id (once); the caller gets only the id to quote.
 
-    Starlette runs this handler outside every middleware, once the request's context is gone: hence the
-    explicit request id.
+    The request-context middleware answers with it, so that the answer passes the security headers; Starlette
+    calls it again as its own 500 handler, outside every middleware, once the request's context is gone: hence
+    the explicit request id, and the exception marked as logged.
     """
-    request_id = getattr(request.state, "request_id", None)
-    logger.error(
-        "Unhandled %s while answering %s %s",
-        type(exc).__name__,
-        request.method,
-        request.url.path,
-        exc_info=exc,
-        extra={"request_id": request_id},
-    )
-    setattr(exc, LOGGED, True)
+    if not getattr(exc, LOGGED, False):
+        request_id = getattr(request.state, "request_id", None)
+        logger.error(
+            "Unhandled %s while answering %s %s",
+            type(exc).__name__,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+            extra={"request_id": request_id},
+        )
+        setattr(exc, LOGGED, True)
     return problem_response(request, 500, "An unexpected error occurred; it has been logged.", slug="internal-error")
 
 
@@ -227,7 +229,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, unexpected_error)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -11,7 +11,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import AppError, app_error_response
+from app.core.errors import AppError, app_error_response, unexpected_error
 from app.ops import metrics
 from app.ops.logging import REQUEST_ID
 
@@ -64,8 +64,8 @@ class RequestContext:
 
     An AppError raised by a middleware, outside the routes' handlers (DatabaseUnavailable while the idempotency
     layer claims a key), is answered here as a route's would be: raised on, the server would take it for a crash
-    and drop the connection. Any other exception escaping the app is counted and logged as a 500 and raised on,
-    to the 500 handler.
+    and drop the connection. Any other exception escaping the app is answered here with the logged 500 (inside
+    the security headers, which Starlette's own 500 answer would bypass), counted, and raised on for the server.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -99,6 +99,10 @@ class RequestContext:
             if answered:
                 raise
             await app_error_response(Request(scope), exc)(scope, receive, send_with_id)
+        except Exception as exc:
+            if not answered:
+                await (await unexpected_error(Request(scope), exc))(scope, receive, send_with_id)
+            raise
         finally:
             self._record(scope, status, time.perf_counter() - started)
             REQUEST_ID.reset(token)

@@ -91,6 +91,8 @@ class TestProblemCarriesTheRequestId:
         assert body["request_id"] == "trace-500"
         assert response.headers["x-request-id"] == "trace-500"
         assert body["detail"] == "An unexpected error occurred; it has been logged."
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")
         for secret in ("hunter2", "SELECT", "Traceback", "RuntimeError"):
             assert secret not in response.text
         entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
