@@ -1,6 +1,8 @@
 """Idempotency-Key on POST, through HTTP: replays, refusals, keys per caller, expiry, in-flight duplicates."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -47,6 +49,29 @@ async def age_keys(app: FastAPI, by: timedelta) -> None:
     """Move every stored key back in time, as if it had been claimed `by` ago."""
     async with app.state.sessionmaker() as session, session.begin():
         await session.execute(update(IdempotencyKey).values(created_at=utcnow() - by))
+
+
+def fail_once(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """The next lab creation raises `error` (a crash in the service); the ones after it create."""
+    create = labs_service.create_lab
+    calls = 0
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise error
+        return await create(*args, **kwargs)
+
+    monkeypatch.setattr(labs_service, "create_lab", failing_once)
+
+
+@asynccontextmanager
+async def answering_500s(app: FastAPI, client: httpx2.AsyncClient) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client of `app` with `client`'s key that gets the 500 answer instead of the app's exception."""
+    transport = httpx2.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test", headers=client.headers) as http:
+        yield http
 
 
 class TestReplay:
@@ -381,23 +406,13 @@ class TestInFlight:
     ) -> None:
         """A worker killed mid-request neither commits nor releases its key: the claim stays unanswered and
         unapplied. A retry is 409 while the first could still be running, then runs the request again."""
-        create = labs_service.create_lab
-        calls = 0
-
-        async def killed_once(*args: Any, **kwargs: Any) -> Any:
-            nonlocal calls
-            calls += 1
-            if calls == 1:
-                raise RuntimeError("worker killed")
-            return await create(*args, **kwargs)
 
         async def no_release(*_args: Any) -> None:
             """A killed worker releases nothing."""
 
-        monkeypatch.setattr(labs_service, "create_lab", killed_once)
+        fail_once(monkeypatch, RuntimeError("worker killed"))
         monkeypatch.setattr(Idempotency, "_release", no_release)
-        transport = httpx2.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://test", headers=client.headers) as http:
+        async with answering_500s(app, client) as http:
             assert_problem(await post_lab(http, "abandoned"), 500)
             assert await stored_keys(app) == 1
             in_flight = assert_problem(await post_lab(http, "abandoned"), 409)
@@ -444,19 +459,8 @@ class TestServerErrorsAreNotRemembered:
         self, app: FastAPI, client: httpx2.AsyncClient, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """A failure injected into the service, once: the retry with the same key runs for real."""
-        create = labs_service.create_lab
-        calls = 0
-
-        async def failing_once(*args: Any, **kwargs: Any) -> Any:
-            nonlocal calls
-            calls += 1
-            if calls == 1:
-                raise RuntimeError("database went away")
-            return await create(*args, **kwargs)
-
-        monkeypatch.setattr(labs_service, "create_lab", failing_once)
-        transport = httpx2.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://test", headers=client.headers) as http:
+        fail_once(monkeypatch, RuntimeError("database went away"))
+        async with answering_500s(app, client) as http:
             failed = await post_lab(http, "retry-me")
             assert_problem(failed, 500)
             assert await stored_keys(app) == 0
