@@ -406,10 +406,14 @@ class Idempotency:
             await send({"type": "http.response.body", "body": claim.body})
         elif isinstance(claim, _AnswerLost):
             detail = (
-                f"The request with this {HEADER} was applied, but its answer could not be stored (the server "
-                "stopped meanwhile); look its result up instead of retrying."
+                f"The request with this {HEADER} was applied, but its answer is not stored: it is being stored "
+                "right now, or the server stopped before storing it. Retry in a moment; if this persists, look "
+                "its result up instead of retrying."
             )
-            await problem_response(request, 409, detail, slug="idempotency-key-answer-lost")(scope, receive, send)
+            response = problem_response(
+                request, 409, detail, slug="idempotency-key-answer-lost", headers={"Retry-After": "1"}
+            )
+            await response(scope, receive, send)
         elif isinstance(claim, _InFlight):
             detail = f"A request with this {HEADER} is still being processed; retry once it has been answered."
             response = problem_response(
