@@ -1,6 +1,7 @@
 """A server killed with SIGKILL in the middle of a bulk import, on the test run's engine: the import's single
 transaction dies with it, so nothing of it is stored (nor its audit trail), and running the same file again on a
-restarted server completes, with every row once.
+restarted server completes, with every row once. Sent with an Idempotency-Key, the retry with the same key is
+409 while the first could still be running, then runs the import.
 
 The file is streamed and stalls part-way, after whole batches (2000 rows each), until the server has handled
 them all and waits for more: on PostgreSQL the test also sees the open transaction's row locks on the table, so
@@ -124,6 +125,15 @@ async def _import(base_url: str, key: str, lines: Sequence[str], *, atomic: bool
     return report
 
 
+async def _claims(engine: AsyncEngine) -> list[tuple[bool, bool]]:
+    """Each stored Idempotency-Key: (applied, answered)."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT applied_at IS NOT NULL, response_status IS NOT NULL FROM idempotency_keys")
+        )
+        return [(bool(applied), bool(answered)) for applied, answered in rows]
+
+
 async def _stored(engine: AsyncEngine) -> tuple[int, int, int]:
     """Organizations, distinct external ids among them, and audit entries about organizations."""
     async with engine.connect() as connection:
@@ -182,3 +192,45 @@ async def test_a_kill_during_a_non_atomic_import_loses_all_of_it_and_a_rerun_com
     assert await _stored(engine) == (ROWS - len(bad), ROWS - len(bad), ROWS - len(bad) + loaded)
     renamed = {f"Commune renommée {n:06d}" for n in range(loaded)}
     assert await _names(engine) == renamed | {f"Commune {n:06d}" for n in range(loaded, ROWS) if n not in bad}
+
+
+async def test_a_kill_during_an_import_with_an_idempotency_key_lets_a_retry_run_it_once_the_claim_is_abandoned(
+    database_url: str, app: FastAPI, make_key: KeyMaker
+) -> None:
+    """The key is claimed (committed) before the import runs, and the server is killed as soon as the claim is
+    seen: the import's transaction dies unapplied. After a restart the retry is 409 within the abandon delay,
+    then, the delay past, runs the import and is replayed afterwards."""
+    key = await make_key("read", "write")
+    engine: AsyncEngine = app.state.engine
+    lines = [_organization(n) for n in range(ROWS)]
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv", "Idempotency-Key": "nightly-load"}
+    body = (HEADER + "".join(lines)).encode()
+    abandon_delay = 10.0
+    abandoned_after = {"IDEMPOTENCY_ABANDONED_SECONDS": str(int(abandon_delay))}
+    with Server(database_url, env=abandoned_after) as server:
+        async with httpx2.AsyncClient(base_url=server.base_url, headers=headers, timeout=IMPORT_TIMEOUT) as http:
+            request = asyncio.create_task(http.post("/api/v1/imports/organizations", content=body))
+            async with asyncio.timeout(IMPORT_TIMEOUT):
+                while not await _claims(engine):
+                    await asyncio.sleep(0.02)
+            server.kill()
+            claimed_by = time.monotonic()
+            with pytest.raises(httpx2.TransportError):
+                await request
+    assert await _claims(engine) == [(False, False)]
+    assert await _stored(engine) == (0, 0, 0)
+
+    with Server(database_url, env=abandoned_after) as restarted:
+        async with httpx2.AsyncClient(base_url=restarted.base_url, headers=headers, timeout=IMPORT_TIMEOUT) as http:
+            in_flight = await http.post("/api/v1/imports/organizations", content=body)
+            assert in_flight.status_code == 409, in_flight.text
+            assert "still being processed" in in_flight.json()["detail"]
+            await asyncio.sleep(claimed_by + abandon_delay + 0.5 - time.monotonic())
+            retried = await http.post("/api/v1/imports/organizations", content=body)
+            assert retried.status_code == 200, retried.text[:2000]
+            assert "idempotent-replayed" not in retried.headers
+            replayed = await http.post("/api/v1/imports/organizations", content=body)
+    assert retried.json()["created"] == ROWS
+    assert (replayed.headers["idempotent-replayed"], replayed.json()) == ("true", retried.json())
+    assert await _claims(engine) == [(True, True)]
+    assert await _stored(engine) == (ROWS, ROWS, ROWS)
