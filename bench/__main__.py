@@ -22,21 +22,12 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results"
+from bench.common import RESULTS, results_file, say
+
 BENCHMARKS = ("lists", "stats", "imports")
 REUSE_FLAG = {"lists": "--reuse", "stats": "--reuse", "imports": "--reuse-file"}
-
-
-def say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def results_file(name: str, engine: str, tag: str) -> Path:
-    return RESULTS / f"{name}-{engine}{f'-{tag}' if tag else ''}.json"
 
 
 def rows_for(name: str, engine: str, report: dict[str, Any]) -> list[dict[str, Any]]:

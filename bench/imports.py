@@ -44,7 +44,6 @@ import os
 import platform
 import pstats
 import random
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -52,7 +51,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -63,7 +62,6 @@ import asyncpg
 import httpx2
 from sqlalchemy.engine import make_url
 
-from app.core import migrations
 from app.core.config import Settings
 from app.core.db import session_scope
 from app.demo.catalog import (
@@ -82,12 +80,23 @@ from app.imports.reading import BOM
 from app.imports.schemas import ImportResource
 from app.imports.service import import_body
 from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, timezone_for_region
-from tests.servers import LAB_REGISTRY, READY_PATH, ROOT, ServerError, create_api_key, free_port
+from bench.common import (
+    RESULTS,
+    Server,
+    fresh_postgresql,
+    fresh_sqlite,
+    megabytes,
+    memory_kb,
+    pg_dsn,
+    reset_peak,
+    results_file,
+    running,
+    say,
+)
+from tests.servers import LAB_REGISTRY, READY_PATH, ROOT, create_api_key
 
 SQLITE_PATH = Path("/tmp/imports.db")
 PG_DATABASE = "lr_bench_imports"
-PG_SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-RESULTS = Path(__file__).parent / "results"
 SEED = 2020
 BARE_TABLE = "bench_bare_events"
 CHUNK_BYTES = 64 * 1024
@@ -124,16 +133,6 @@ FORMAT_WEIGHTS = (35, 25, 15, 10, 6, 2, 2, 5)
 TAGS = ("innovation", "design", "usagers", "numérique", "collectivités", "agents", "données", "écologie", "ruralité")
 FIRST_DAY = date(2016, 1, 1)
 LAST_DAY = date(2021, 12, 31)
-
-
-def say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def megabytes(kilobytes: int) -> float:
-    """/proc counts in kB (1024 bytes); the goal is in MB (10⁶ bytes)."""
-    return round(kilobytes * 1024 / 1e6, 1)
 
 
 # The file -------------------------------------------------------------------------------------------------
@@ -280,25 +279,9 @@ async def file_chunks(path: Path, skip: int = 0) -> AsyncIterator[bytes]:
 # The database and the baseline ----------------------------------------------------------------------------
 
 
-def _pg_dsn(database: str) -> str:
-    return make_url(PG_SERVER).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
-
-
 async def scratch_database(engine: str) -> str:
     """A fresh database migrated to head, with the demo's labs and organizations the file refers to."""
-    if engine == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite+aiosqlite:///{SQLITE_PATH}"
-    else:
-        server = await asyncpg.connect(_pg_dsn("postgres"))
-        try:
-            await server.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-            await server.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-        finally:
-            await server.close()
-        url = make_url(PG_SERVER).set(database=PG_DATABASE).render_as_string(hide_password=False)
-    await asyncio.to_thread(migrations.upgrade, url)
+    url = await (fresh_sqlite(SQLITE_PATH) if engine == "sqlite" else fresh_postgresql(PG_DATABASE))
     await seed(Settings(database_url=url))
     return url
 
@@ -323,7 +306,7 @@ def _bare_table(header: Sequence[str]) -> str:
 
 async def baseline_postgresql(path: Path, header: Sequence[str]) -> Load:
     """The fastest load PostgreSQL has for this file: COPY in CSV mode, no index or constraint to maintain."""
-    connection = await asyncpg.connect(_pg_dsn(PG_DATABASE))
+    connection = await asyncpg.connect(pg_dsn(PG_DATABASE))
     try:
         await connection.execute(f"DROP TABLE IF EXISTS {BARE_TABLE}")
         await connection.execute(_bare_table(header))
@@ -367,7 +350,7 @@ async def engine_version(engine: str) -> str:
     """Recorded with the results: the figures depend on the engine's version as much as on the code."""
     if engine == "sqlite":
         return sqlite3.sqlite_version
-    connection = await asyncpg.connect(_pg_dsn(PG_DATABASE))
+    connection = await asyncpg.connect(pg_dsn(PG_DATABASE))
     try:
         version: str = await connection.fetchval("SHOW server_version")
         return version
@@ -380,7 +363,7 @@ async def backend_cpu() -> dict[int, float]:
 
     Read from /proc, so only when PostgreSQL runs on this machine (a backend gone meanwhile is skipped).
     """
-    connection = await asyncpg.connect(_pg_dsn(PG_DATABASE))
+    connection = await asyncpg.connect(pg_dsn(PG_DATABASE))
     try:
         rows = await connection.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", PG_DATABASE
@@ -397,27 +380,10 @@ async def backend_cpu() -> dict[int, float]:
 # The server and its memory --------------------------------------------------------------------------------
 
 
-def memory_kb(pid: int, name: str) -> int:
-    """One line of /proc/<pid>/status (VmRSS: resident now; VmHWM: the most since start or reset), in kB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{name}:"):
-            return int(line.split()[1])
-    raise ServerError(f"no {name} in /proc/{pid}/status")
-
-
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process: on a shared machine it tells the work done from the waiting."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def reset_peak(pid: int) -> bool:
-    """Reset VmHWM to the current RSS (Linux ≥ 4.0, own processes), so it measures the import alone."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 class RssSampler(threading.Thread):
@@ -447,59 +413,6 @@ class RssSampler(threading.Thread):
     def finish(self) -> None:
         self._done.set()
         self.join()
-
-
-@dataclass(frozen=True)
-class Server:
-    """A running server: where to send requests, and the process whose memory is read."""
-
-    base_url: str
-    pid: int
-
-
-@contextmanager
-def running_server(database_url: str) -> Iterator[Server]:
-    """`lab-registry serve --workers 1` on the scratch database (uvicorn then serves in that very process).
-
-    Its output goes to /tmp/lab-registry-bench-serve.log, shown when it does not start.
-    """
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = Path("/tmp/lab-registry-bench-serve.log")
-    command = [LAB_REGISTRY, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not _answers(base_url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise ServerError(f"the server did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
-                time.sleep(0.2)
-            yield Server(base_url, process.pid)
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                with suppress(subprocess.TimeoutExpired):
-                    process.wait(30)
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _answers(base_url: str) -> bool:
-    try:
-        return httpx2.get(base_url + READY_PATH, timeout=1.0).status_code == 200
-    except httpx2.TransportError:
-        return False
 
 
 async def post_import(server: Server, key: str, body: bytes | AsyncIterator[bytes], dry_run: bool) -> httpx2.Response:
@@ -537,7 +450,9 @@ async def run(engine: str, n: int, reuse_file: bool) -> dict[str, Any]:
         baseline = await asyncio.to_thread(baseline_sqlite, path, header)
     say(f"baseline: {baseline.rows} rows in {baseline.seconds:.1f} s")
     key = await asyncio.to_thread(create_api_key, url, name="bench", scopes="write")
-    with running_server(url) as server:
+    # One worker: uvicorn then serves in the very process whose memory is read.
+    serve = [LAB_REGISTRY, "serve", "--workers", "1"]
+    with running("serve", serve, {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}, READY_PATH, stop_timeout=30) as server:
         warm_up = await post_import(server, key, warm_up_body(), dry_run=True)
         if warm_up.status_code != 200:
             raise ImportFailed(f"warm-up import answered {warm_up.status_code}: {warm_up.text[:2000]}")
@@ -715,7 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"FAILED: {exc}")
         return 2
     RESULTS.mkdir(exist_ok=True)
-    target = RESULTS / f"imports-{args.engine}{f'-{args.tag}' if args.tag else ''}.json"
+    target = results_file("imports", args.engine, args.tag)
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     show(result)
     met = result["meets_ratio_goal"] and result["memory_mb"]["meets_goal"] is not False

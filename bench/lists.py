@@ -36,14 +36,13 @@ import os
 import platform
 import random
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -65,7 +64,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.core import migrations
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.pagination import encode_cursor
@@ -77,12 +75,28 @@ from app.events import service as events_service
 from app.events.schemas import EventFilters, EventRead
 from app.models import Event
 from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, timezone_for_region
-from tests.servers import LAB_REGISTRY, ROOT, free_port
+from bench.common import (
+    RESULTS,
+    Server,
+    fresh_postgresql,
+    fresh_sqlite,
+    megabytes,
+    memory_kb,
+    migrated,
+    pg_count,
+    pg_dsn,
+    pg_url,
+    reset_peak,
+    results_file,
+    running,
+    say,
+    sqlite_count,
+    sqlite_url,
+)
+from tests.servers import LAB_REGISTRY
 
 SQLITE_PATH = Path("/tmp/lists.db")
 PG_DATABASE = "lr_bench_lists"
-PG_SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-RESULTS = Path(__file__).parent / "results"
 SEED = 2020
 BATCH = 50_000
 REGION = "53"
@@ -127,11 +141,6 @@ COLUMNS = (
     "participants_count",
     "search_text",
 )
-
-
-def say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 # Data -----------------------------------------------------------------------------------------------------
@@ -243,13 +252,9 @@ HOLDER_QUERIES = (
 
 
 async def load_sqlite(n: int, reuse: bool) -> str:
-    url = f"sqlite+aiosqlite:///{SQLITE_PATH}"
-    if reuse and SQLITE_PATH.exists() and _sqlite_count() >= n:
-        await asyncio.to_thread(migrations.upgrade, url)
-        return url
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-    await asyncio.to_thread(migrations.upgrade, url)
+    if reuse and sqlite_count(SQLITE_PATH) >= n:
+        return await migrated(sqlite_url(SQLITE_PATH))
+    url = await fresh_sqlite(SQLITE_PATH)
     await seed(Settings(database_url=url, log_level="WARNING"))
     connection = sqlite3.connect(SQLITE_PATH)
     try:
@@ -271,36 +276,12 @@ async def load_sqlite(n: int, reuse: bool) -> str:
     return url
 
 
-def _sqlite_count() -> int:
-    connection = sqlite3.connect(SQLITE_PATH)
-    try:
-        count: int = connection.execute("SELECT count(*) FROM events").fetchone()[0]
-        return count
-    except sqlite3.Error:
-        return 0
-    finally:
-        connection.close()
-
-
-def _pg_dsn(database: str) -> str:
-    return make_url(PG_SERVER).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
-
-
 async def load_postgresql(n: int, reuse: bool) -> str:
-    url = make_url(PG_SERVER).set(database=PG_DATABASE).render_as_string(hide_password=False)
-    server = await asyncpg.connect(_pg_dsn("postgres"))
-    try:
-        exists = await server.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DATABASE)
-        if reuse and exists and await _pg_count() >= n:
-            await asyncio.to_thread(migrations.upgrade, url)
-            return url
-        await server.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        await server.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    finally:
-        await server.close()
-    await asyncio.to_thread(migrations.upgrade, url)
+    if reuse and await pg_count(PG_DATABASE) >= n:
+        return await migrated(pg_url(PG_DATABASE))
+    url = await fresh_postgresql(PG_DATABASE)
     await seed(Settings(database_url=url, log_level="WARNING"))
-    connection = await asyncpg.connect(_pg_dsn(PG_DATABASE))
+    connection = await asyncpg.connect(pg_dsn(PG_DATABASE))
     try:
         labs, organizations, projects = [[tuple(r) for r in await connection.fetch(sql)] for sql in HOLDER_QUERIES]
         campaign = await connection.fetchval("SELECT id FROM campaigns WHERE slug = $1", CAMPAIGN_SLUG)
@@ -311,17 +292,6 @@ async def load_postgresql(n: int, reuse: bool) -> str:
     finally:
         await connection.close()
     return url
-
-
-async def _pg_count() -> int:
-    connection = await asyncpg.connect(_pg_dsn(PG_DATABASE))
-    try:
-        count: int = await connection.fetchval("SELECT count(*) FROM events")
-        return count
-    except asyncpg.PostgresError:
-        return 0
-    finally:
-        await connection.close()
 
 
 # The baselines (each served by its own uvicorn process) --------------------------------------------------
@@ -444,54 +414,6 @@ def tutorial_app() -> Any:
 # Servers and load ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Server:
-    name: str
-    base_url: str
-    pid: int
-
-
-@contextmanager
-def running(name: str, command: Sequence[str], env: dict[str, str], ready_path: str) -> Iterator[Server]:
-    """A server process on a free port until the block ends; its output goes to /tmp/lab-registry-bench-<name>.log."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = Path(f"/tmp/lab-registry-bench-{name}.log")
-    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not _answers(base_url + ready_path):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
-                time.sleep(0.2)
-            yield Server(name, base_url, process.pid)
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                with suppress(subprocess.TimeoutExpired):
-                    process.wait(20)
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx2.get(url, timeout=1.0).status_code == 200
-    except httpx2.TransportError:
-        return False
-
-
 def uvicorn_command(factory: str) -> list[str]:
     return [
         sys.executable,
@@ -509,18 +431,6 @@ def uvicorn_command(factory: str) -> list[str]:
         "--log-level",
         "warning",
     ]
-
-
-def memory_kb(pid: int, name: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{name}:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {name} in /proc/{pid}/status")
-
-
-def reset_peak(pid: int) -> None:
-    """VmHWM back to the current RSS (Linux ≥ 4.0), so that the peak read afterwards is this run's."""
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 @dataclass
@@ -559,7 +469,7 @@ def wrk(url: str, seconds: int) -> dict[str, float]:
 
 async def pg_sessions() -> int | None:
     """Connections ever opened to the scratch database (this reading connects to another database)."""
-    connection = await asyncpg.connect(_pg_dsn("postgres"))
+    connection = await asyncpg.connect(pg_dsn("postgres"))
     try:
         sessions: int = await connection.fetchval(
             "SELECT sessions FROM pg_stat_database WHERE datname = $1", PG_DATABASE
@@ -580,7 +490,7 @@ async def measure(server: Server, url: str, seconds: int, postgresql: bool) -> R
     await asyncio.sleep(1.5)
     after = await pg_sessions() if postgresql else None
     opened = None if before is None or after is None else after - before
-    return Run(result["rps"], result["p50"], result["p99"], round(peak * 1024 / 1e6, 1), opened, int(result["errors"]))
+    return Run(result["rps"], result["p50"], result["p99"], megabytes(peak), opened, int(result["errors"]))
 
 
 # Checks ----------------------------------------------------------------------------------------------------
@@ -696,7 +606,7 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
     ):
         servers = {"app": app, "bare": bare, "tutorial": tutorial}
         check_answers(servers, cases, deep_first_id)
-        idle = {name: round(memory_kb(s.pid, "VmRSS") * 1024 / 1e6, 1) for name, s in servers.items()}
+        idle = {name: megabytes(memory_kb(s.pid, "VmRSS")) for name, s in servers.items()}
         runs: dict[str, list[Run]] = {case.name: [] for case in cases}
         for round_number in range(1, rounds + 1):
             for case in cases:
@@ -796,7 +706,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.disable(logging.INFO)
     report = asyncio.run(run(args.engine, args.events, args.seconds, args.rounds, args.reuse))
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"lists-{args.engine}{f'-{args.tag}' if args.tag else ''}.json"
+    path = results_file("lists", args.engine, args.tag)
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     show(report)
     met = all(goal.get("met", True) for goal in report["goals"].values())

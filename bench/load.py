@@ -35,21 +35,17 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx2
-from sqlalchemy.engine import make_url
 
-from app.core import migrations
 from app.core.config import Settings
 from app.demo.seed import seed
+from bench.common import RESULTS, fresh_postgresql, pg_dsn, say
 from tests.servers import Server, create_api_key
 
-PG_SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = "lr_bench_load"
-RESULTS = Path(__file__).parent / "results"
 SEED = 2020
 KINDS = ("list", "get", "create", "increment")
 WEIGHTS = (40, 20, 20, 20)
@@ -65,25 +61,9 @@ ORGANIZATIONS = "/api/v1/organizations"
 COUNTER = {"kind": "project", "theme_code": "service-usager", "users_involved": 0}
 
 
-def say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def _pg_dsn(database: str) -> str:
-    return make_url(PG_SERVER).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
-
-
 async def scratch_database() -> str:
     """A fresh database migrated to head, with the demo dataset for the reads to find."""
-    server = await asyncpg.connect(_pg_dsn("postgres"))
-    try:
-        await server.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        await server.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    finally:
-        await server.close()
-    url = make_url(PG_SERVER).set(database=PG_DATABASE).render_as_string(hide_password=False)
-    await asyncio.to_thread(migrations.upgrade, url)
+    url = await fresh_postgresql(PG_DATABASE)
     await seed(Settings(database_url=url))
     return url
 
@@ -217,7 +197,7 @@ async def prepare(base_url: str, key: str, shared: int) -> World:
 
 async def verify(url: str, world: World, tally: Tally) -> dict[str, Any]:
     """Lost updates, duplicate and missing creates, read from the database once the load is over."""
-    connection = await asyncpg.connect(_pg_dsn(PG_DATABASE))
+    connection = await asyncpg.connect(pg_dsn(PG_DATABASE))
     try:
         counters = {
             path: await connection.fetchval(

@@ -43,7 +43,6 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, make_url
 
-from app.core import migrations
 from app.core.config import Settings
 from app.core.csvout import CsvOptions
 from app.core.text import search_text
@@ -64,11 +63,22 @@ from app.stats.schemas import (
     ScalingParams,
     split,
 )
+from bench.common import (
+    RESULTS,
+    fresh_postgresql,
+    fresh_sqlite,
+    migrated,
+    pg_count,
+    pg_dsn,
+    pg_url,
+    results_file,
+    say,
+    sqlite_count,
+    sqlite_url,
+)
 
 SQLITE_PATH = Path("/tmp/stats.db")
 PG_DATABASE = "lr_bench_stats"
-PG_SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-RESULTS = Path(__file__).parent / "results"
 CAMPAIGN = "mois-innovation-publique-2020"
 BATCH = 50_000
 RATIO_GOAL = 1.5
@@ -98,11 +108,6 @@ EVENT_COLUMNS = (
     "participants_count",
     "search_text",
 )
-
-
-def say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 # Data -----------------------------------------------------------------------------------------------------
@@ -200,13 +205,9 @@ def _pg_args(sql: str, params: dict[str, Any]) -> list[Any]:
 
 
 async def load_sqlite(n: int, reuse: bool) -> str:
-    url = f"sqlite+aiosqlite:///{SQLITE_PATH}"
-    if reuse and SQLITE_PATH.exists() and _sqlite_count() >= n:
-        await asyncio.to_thread(migrations.upgrade, url)
-        return url
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-    await asyncio.to_thread(migrations.upgrade, url)
+    if reuse and sqlite_count(SQLITE_PATH) >= n:
+        return await migrated(sqlite_url(SQLITE_PATH))
+    url = await fresh_sqlite(SQLITE_PATH)
     await seed(Settings(database_url=url))
     connection = sqlite3.connect(SQLITE_PATH)
     try:
@@ -225,44 +226,12 @@ async def load_sqlite(n: int, reuse: bool) -> str:
     return url
 
 
-def _sqlite_count() -> int:
-    connection = sqlite3.connect(SQLITE_PATH)
-    try:
-        count: int = connection.execute("SELECT count(*) FROM events").fetchone()[0]
-        return count
-    except sqlite3.Error:
-        return 0
-    finally:
-        connection.close()
-
-
-def _pg_dsn(database: str) -> str:
-    return make_url(PG_SERVER).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
-
-
 async def load_postgresql(n: int, reuse: bool) -> str:
-    url = make_url(PG_SERVER).set(database=PG_DATABASE).render_as_string(hide_password=False)
-    server = await asyncpg.connect(_pg_dsn("postgres"))
-    try:
-        exists = await server.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DATABASE)
-        if reuse and exists:
-            connection = await asyncpg.connect(_pg_dsn(PG_DATABASE))
-            try:
-                count = await connection.fetchval("SELECT count(*) FROM events")
-            except asyncpg.PostgresError:
-                count = 0
-            finally:
-                await connection.close()
-            if count >= n:
-                await asyncio.to_thread(migrations.upgrade, url)
-                return url
-        await server.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        await server.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    finally:
-        await server.close()
-    await asyncio.to_thread(migrations.upgrade, url)
+    if reuse and await pg_count(PG_DATABASE) >= n:
+        return await migrated(pg_url(PG_DATABASE))
+    url = await fresh_postgresql(PG_DATABASE)
     await seed(Settings(database_url=url))
-    connection = await asyncpg.connect(_pg_dsn(PG_DATABASE))
+    connection = await asyncpg.connect(pg_dsn(PG_DATABASE))
     try:
         labs = [tuple(r) for r in await connection.fetch("SELECT id, region_code FROM labs WHERE status = 'active'")]
         organizations = [tuple(r) for r in await connection.fetch("SELECT id, region_code FROM organizations")]
@@ -569,7 +538,7 @@ async def raw_connection(engine: str) -> tuple[Query, Callable[[], Awaitable[Non
                 return list(await cursor.fetchall())
 
         return sqlite_query, lite.close
-    pg = await asyncpg.connect(_pg_dsn(PG_DATABASE))
+    pg = await asyncpg.connect(pg_dsn(PG_DATABASE))
 
     async def pg_query(sql: str, params: Sequence[Any] | dict[str, Any]) -> Sequence[Sequence[Any]]:
         if isinstance(params, dict):
@@ -676,7 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "all_meet_goal": all(r.meets_goal for r in results),
         "results": [asdict(r) for r in results],
     }
-    path = RESULTS / f"stats-{args.engine}{f'-{args.tag}' if args.tag else ''}.json"
+    path = results_file("stats", args.engine, args.tag)
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     say(f"{'all' if report['all_meet_goal'] else 'NOT all'} within the goal; results in {path}")
     return 0 if report["all_meet_goal"] else 1
