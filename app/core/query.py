@@ -2,7 +2,7 @@
 
 `QueryModel[Filters]` is what `Annotated[Filters, Query()]` would be, at a fraction of the cost. FastAPI reads a
 query model field by field on every request (aliases, sequence checks, defaults: about a quarter of a list
-request's time, measured by bench/lists.py); here the query string, already refused by `StrictUrl` when a
+request's time, profiled in-process); here the query string, already refused by `StrictUrl` when a
 parameter repeats, is handed to the model's validator whole. Errors are FastAPI's own `RequestValidationError`
 with the same `["query", name]` locations, so they are answered as every other 422.
 
