@@ -82,26 +82,21 @@ def _drop_closed(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: An
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for the configured database; SQLite gets its pragmas on every connection, PostgreSQL
     answers DatabaseUnavailable while it cannot be reached."""
+    shared: dict[str, Any] = {
+        "echo": settings.db_echo,
+        "json_serializer": json_text,
+        "json_deserializer": orjson.loads,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+    }
     if settings.is_sqlite:
-        engine = create_async_engine(
-            settings.database_url,
-            echo=settings.db_echo,
-            json_serializer=json_text,
-            json_deserializer=orjson.loads,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_timeout=settings.db_pool_timeout_seconds,
-        )
+        engine = create_async_engine(settings.database_url, **shared)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
         return engine
     engine = create_async_engine(
         settings.database_url,
-        echo=settings.db_echo,
-        json_serializer=json_text,
-        json_deserializer=orjson.loads,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout_seconds,
+        **shared,
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_pre_ping=False,
         connect_args={"timeout": settings.db_connect_timeout_seconds},
