@@ -16,6 +16,7 @@ from app.core import idempotency, query
 from app.core.concurrency import NotModified, not_modified
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
+from app.core.direct import DirectLists, direct_ways
 from app.core.errors import PROBLEM_JSON, install_error_handlers
 from app.core.idempotency import Idempotency
 from app.core.middleware import BodySizeLimit, SecurityHeaders, StrictUrl
@@ -105,10 +106,11 @@ def _freeze_startup_objects() -> None:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Inside out: idempotency (on bodies already limited), strict URLs (no NUL, no repeated parameter), body
-    limits, CORS (if configured), the request context (request id, metrics, access log), which sees every answer
-    and answers the unexpected errors itself, then the security headers outermost, so that every answer carries
-    them, a 500 too."""
+    """Inside out: the direct way to public list pages (past routing and dependencies, see app.core.direct),
+    idempotency (on bodies already limited), strict URLs (no NUL, no repeated parameter), body limits, CORS (if
+    configured), the request context (request id, metrics, access log), which sees every answer and answers the
+    unexpected errors itself, then the security headers outermost, so that every answer carries them, a 500 too."""
+    app.add_middleware(DirectLists, api=app, ways=direct_ways(app, by_method))
     app.add_middleware(
         Idempotency,
         prefix=API_PREFIX,

@@ -54,7 +54,7 @@ import asyncpg
 import httpx2
 import orjson
 from fastapi import Depends, FastAPI
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col
 from sqlmodel import create_engine as create_sync_engine
@@ -65,8 +65,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.core.config import Settings
-from app.core.db import create_engine, create_sessionmaker
+from app.core.crud import page_statement
+from app.core.db import create_engine
 from app.core.pagination import encode_cursor
+from app.core.reads import driver_statement
 from app.core.text import search_text
 from app.demo.catalog import CAMPAIGN_TOPICS, FORMAT_PREFIXES, LESSONS, TRAINING_COURSES
 from app.demo.dataset import CAMPAIGN_SLUG
@@ -497,21 +499,17 @@ async def measure(server: Server, url: str, seconds: int, postgresql: bool) -> R
 
 
 async def captured_list_sql(url: str) -> tuple[str, list[Any]]:
-    """The SQL the app sends for `?region=REGION&limit=LIMIT`, caught on its way to the driver."""
+    """The SQL the app sends the driver for `?region=REGION&limit=LIMIT`, as its list path builds it."""
     engine = create_engine(Settings(database_url=url))
-    sent: list[tuple[str, Any]] = []
-
-    def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", catch)
     try:
-        async with create_sessionmaker(engine)() as session:
-            params = EventFilters.model_validate({"region": REGION, "limit": LIMIT})
-            await events_service.list_events(session, params)
+        params = EventFilters.model_validate({"region": REGION, "limit": LIMIT})
+        where = events_service.filters(params)
+        stmt = page_statement(events_service.SPEC, where, params.list_query(params.sort), EventRead)
+        sent = driver_statement(stmt, engine.dialect)
     finally:
         await engine.dispose()
-    ((statement, parameters),) = sent
+    assert sent is not None, "the list's statement is executed by SQLAlchemy, not sent as driver SQL"
+    statement, parameters = sent
     # SQLite's dialect adds `OFFSET 0` after the limit: constants, sent as they are.
     assert list(parameters[:2]) == [REGION, LIMIT + 1], parameters
     assert not any(parameters[2:]), parameters

@@ -2,20 +2,24 @@
 COUNT; a list nested under an entity adds the SELECT that loads (or 404s) that entity; an API key adds the
 SELECT that looks it up.
 
-Every statement the driver receives is counted, by a `before_cursor_execute` listener on the app's engine. The
-transaction's BEGIN and COMMIT are not cursor executions and are not counted (aiosqlite and asyncpg open and
-close transactions through their own connection calls). The pages hold several rows each, so a query per row
-(N+1) — or any new lookup on the list path — makes the counts here fail.
+Pages are read through the driver itself (app.core.reads), past SQLAlchemy's execution and its events, so the
+statements are counted where the driver runs them: on SQLite by the connection's trace callback, which sees every
+statement; on PostgreSQL by asyncpg's query logger, which sees the queries run directly, and SQLAlchemy's
+`before_cursor_execute` for those it runs itself (as prepared statements, which the logger does not see).
+Transaction control (BEGIN, COMMIT…) and SQLite's PRAGMAs are not counted. The pages hold several rows each, so
+a query per row (N+1) — or any new lookup on the list path — makes the counts here fail.
 """
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import httpx2
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
+from sqlalchemy.util import await_only
 
 from tests.conftest import KeyMaker
 from tests.factories import (
@@ -32,22 +36,49 @@ from tests.factories import (
 pytestmark = pytest.mark.anyio
 
 ROWS = 3
+NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 
 
-@contextmanager
-def counted(app: FastAPI) -> Iterator[list[str]]:
+@asynccontextmanager
+async def counted(app: FastAPI) -> AsyncIterator[list[str]]:
     """The SQL statements the app sends while the block runs."""
     statements: list[str] = []
+    traced: list[Any] = []
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
+    def keep(statement: str) -> None:
+        if not statement.lstrip().upper().startswith(NOT_COUNTED):
+            statements.append(statement)
+
+    def logged(query: Any) -> None:
+        keep(query.query)
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        keep(statement)
+
+    def checked_out(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if isinstance(driver, asyncpg.Connection):
+            driver.add_query_logger(logged)
+        else:
+            await_only(driver.set_trace_callback(keep))
+        traced.append(driver)
 
     engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
+    postgresql = engine.dialect.name == "postgresql"
+    event.listen(engine, "checkout", checked_out)
+    if postgresql:
+        event.listen(engine, "before_cursor_execute", executed)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine, "checkout", checked_out)
+        if postgresql:
+            event.remove(engine, "before_cursor_execute", executed)
+        for driver in traced:
+            if isinstance(driver, asyncpg.Connection):
+                driver.remove_query_logger(logged)
+            else:
+                await driver.set_trace_callback(None)
 
 
 @pytest.fixture
@@ -121,7 +152,7 @@ async def test_statements_per_list_request(
 ) -> None:
     url = "/api/v1" + _filled(path, ids)
     params = {name: _filled(value, ids) for name, value in query.items()}
-    with counted(app) as statements:
+    async with counted(app) as statements:
         response = await public.get(url, params=params)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -133,7 +164,7 @@ async def test_a_key_adds_its_lookup(app: FastAPI, client: httpx2.AsyncClient, i
     """A keyed read adds the key's SELECT; its first use also stamps last_used_at once, so a second read is
     counted."""
     await client.get("/api/v1/events")
-    with counted(app) as statements:
+    async with counted(app) as statements:
         response = await client.get("/api/v1/events", params={"lab": ids["lab"], "include_total": "true"})
     assert response.status_code == 200
     assert len(response.json()["items"]) == ROWS
@@ -147,7 +178,7 @@ async def test_admin_lists_count_the_key(app: FastAPI, make_key: KeyMaker, ids: 
     async with httpx2.AsyncClient(transport=transport, base_url="http://test") as admin:
         admin.headers["Authorization"] = f"Bearer {key}"
         await admin.get("/api/v1/audit")
-        with counted(app) as statements:
+        async with counted(app) as statements:
             response = await admin.get("/api/v1/audit", params={"limit": "5"})
     assert response.status_code == 200
     assert len(response.json()["items"]) == 5

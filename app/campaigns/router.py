@@ -6,7 +6,8 @@ from app.campaigns import service
 from app.campaigns.dependencies import CampaignItem
 from app.campaigns.schemas import CampaignCreate, CampaignFilters, CampaignRead, CampaignUpdate
 from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep
+from app.core.db import SessionDep, read_connection
+from app.core.direct import direct_list
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.query import QueryModel
@@ -17,9 +18,10 @@ router = APIRouter(route_class=ItemRoute, prefix="/campaigns", tags=["campaigns"
 
 
 @router.get("", response_model=Page[CampaignRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
+@direct_list(CampaignRead, service.list_campaigns)
 async def list_campaigns(session: SessionDep, request: Request, params: QueryModel[CampaignFilters]) -> Response:
     """List campaigns, filtered and keyset-paginated."""
-    return page_response(request, CampaignRead, await service.list_campaigns(session, params))
+    return page_response(request, CampaignRead, await service.list_campaigns(await read_connection(session), params))
 
 
 @router.post("", status_code=201, response_model=CampaignRead, responses=error_responses(409, 422))

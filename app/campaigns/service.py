@@ -1,7 +1,7 @@
 """Use cases of campaigns."""
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.campaigns.schemas import CampaignCreate, CampaignFilters, CampaignRead
 from app.core import crud
@@ -31,8 +31,8 @@ def filters(params: CampaignFilters) -> list[ColumnElement[bool]]:
     return where
 
 
-async def list_campaigns(session: AsyncSession, params: CampaignFilters) -> PageResult:
-    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort), CampaignRead)
+async def list_campaigns(connection: AsyncConnection, params: CampaignFilters) -> PageResult:
+    return await crud.list_page(connection, SPEC, filters(params), params.list_query(params.sort), CampaignRead)
 
 
 async def get_campaign(session: AsyncSession, ident: str) -> Campaign:

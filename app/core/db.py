@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.core import audit, idempotency
@@ -134,6 +134,30 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def read_connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection for a list page; on PostgreSQL a read that opens the session runs it in
+    autocommit, which saves the BEGIN and COMMIT round trips.
+
+    Under READ COMMITTED, PostgreSQL's default and the app's, every statement takes its own snapshot even
+    inside a transaction, so the page and its count read exactly what they would have read in one. SQLite's
+    driver opens no transaction for reads in the first place. A session that already began (a key was looked
+    up, the parent of a nested list was loaded) keeps its transaction.
+    """
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        return await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return await session.connection()
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection for reads outside any session (`app.core.direct`): in autocommit on PostgreSQL, as
+    `read_connection` explains; SQLite's driver opens no transaction for reads."""
+    async with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 @asynccontextmanager

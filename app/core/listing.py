@@ -179,6 +179,11 @@ def page_response(request: Request, read_model: type[BaseModel], page: PageResul
         from app.exports.lists import list_export_response
 
         return list_export_response(request, read_model, *export)
+    return page_answer(request, read_model, page)
+
+
+def page_answer(request: Request, read_model: type[BaseModel], page: PageResult) -> Response:
+    """The page as JSON, with `Link: <…>; rel="next"` when another page follows."""
     content = page_body(read_model, page)
     headers = {}
     if page.next_cursor is not None:

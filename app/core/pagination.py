@@ -110,7 +110,11 @@ def next_cursor(rows: Sequence[Mapping[str, Any]], limit: int, key: SortKey, sor
     if len(rows) <= limit:
         return None
     last = rows[limit - 1]
-    return encode_cursor(sort, [last[key.column.key], last["id"]])
+    value = last[key.column.key]
+    if isinstance(value, str) and key.column.type.python_type is datetime:
+        # An instant read as the API's text (SQLite's rows, see app.core.reads): the cursor keeps one form.
+        value = datetime.fromisoformat(value)
+    return encode_cursor(sort, [value, last["id"]])
 
 
 def sorts_for(model: Any, *names: str) -> dict[str, SortKey]:

@@ -63,6 +63,11 @@ def _query_models(dependant: Dependant) -> Iterator[type[BaseModel]]:
         yield from _query_models(dependency)
 
 
+def query_model(dependant: Dependant) -> type[BaseModel] | None:
+    """The query model a route validates its query string with, if it takes one."""
+    return next(_query_models(dependant), None)
+
+
 @cache
 def _documented(model: type[BaseModel]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The query parameters and component schemas FastAPI documents for `Annotated[model, Query()]`, taken

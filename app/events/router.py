@@ -5,7 +5,8 @@ from fastapi.responses import StreamingResponse
 
 from app.campaigns.dependencies import CampaignDep
 from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep
+from app.core.db import SessionDep, read_connection
+from app.core.direct import direct_list
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.query import QueryModel
@@ -22,9 +23,10 @@ router = APIRouter(route_class=ItemRoute, tags=["events"])
 
 
 @router.get("/events", response_model=Page[EventRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
+@direct_list(EventRead, service.list_events)
 async def list_events(session: SessionDep, request: Request, params: QueryModel[EventFilters]) -> Response:
     """List events, filtered and keyset-paginated, by start time unless sorted otherwise."""
-    return page_response(request, EventRead, await service.list_events(session, params))
+    return page_response(request, EventRead, await service.list_events(await read_connection(session), params))
 
 
 @router.get(
@@ -80,7 +82,7 @@ async def list_lab_events(
     session: SessionDep, request: Request, lab: LabDep, params: QueryModel[EventFilters]
 ) -> Response:
     """List the events a lab holds, with the filters of the event list."""
-    return page_response(request, EventRead, await service.list_events(session, params, lab=lab))
+    return page_response(request, EventRead, await service.list_events(await read_connection(session), params, lab=lab))
 
 
 @router.get(
@@ -92,4 +94,6 @@ async def list_campaign_events(
     session: SessionDep, request: Request, campaign: CampaignDep, params: QueryModel[EventFilters]
 ) -> Response:
     """List the events of a campaign, with the filters of the event list."""
-    return page_response(request, EventRead, await service.list_events(session, params, campaign=campaign))
+    return page_response(
+        request, EventRead, await service.list_events(await read_connection(session), params, campaign=campaign)
+    )

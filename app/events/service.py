@@ -5,7 +5,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core import crud
 from app.core.crud import PageResult, Reference, ResourceSpec
@@ -123,7 +123,7 @@ def filters(params: EventFilters) -> list[ColumnElement[bool]]:
 
 
 async def list_events(
-    session: AsyncSession, params: EventFilters, *, lab: Lab | None = None, campaign: Campaign | None = None
+    connection: AsyncConnection, params: EventFilters, *, lab: Lab | None = None, campaign: Campaign | None = None
 ) -> PageResult:
     """The filtered page; `lab` or `campaign` narrow it for the lists nested under them."""
     where = filters(params)
@@ -131,7 +131,7 @@ async def list_events(
         where.append(SPEC.column("lab_id") == lab.id)
     if campaign is not None:
         where.append(SPEC.column("campaign_id") == campaign.id)
-    return await crud.list_page(session, SPEC, where, params.list_query(params.sort), EventRead)
+    return await crud.list_page(connection, SPEC, where, params.list_query(params.sort), EventRead)
 
 
 async def get_event(session: AsyncSession, ident: str) -> Event:

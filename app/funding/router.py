@@ -4,7 +4,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep
+from app.core.db import SessionDep, read_connection
+from app.core.direct import direct_list
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.query import QueryModel
@@ -45,11 +46,12 @@ DISBURSEMENT = "/allocations/{allocation}/disbursements/{disbursement}"
 
 
 @router.get(STREAMS, response_model=Page[FundingStreamRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
+@direct_list(FundingStreamRead, service.list_streams)
 async def list_funding_streams(
     session: SessionDep, request: Request, params: QueryModel[FundingStreamFilters]
 ) -> Response:
     """List funding streams, filtered and keyset-paginated."""
-    return page_response(request, FundingStreamRead, await service.list_streams(session, params))
+    return page_response(request, FundingStreamRead, await service.list_streams(await read_connection(session), params))
 
 
 @router.post(STREAMS, status_code=201, response_model=FundingStreamRead, responses=error_responses(409, 422))
@@ -93,9 +95,12 @@ async def delete_funding_stream(session: SessionDep, stream: FundingStreamItem) 
 
 
 @router.get(ALLOCATIONS, response_model=Page[AllocationRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
+@direct_list(AllocationRead, service.list_allocations)
 async def list_allocations(session: SessionDep, request: Request, params: QueryModel[AllocationFilters]) -> Response:
     """List allocations, filtered by stream, beneficiary, status or decision date, and keyset-paginated."""
-    return page_response(request, AllocationRead, await service.list_allocations(session, params))
+    return page_response(
+        request, AllocationRead, await service.list_allocations(await read_connection(session), params)
+    )
 
 
 @router.post(ALLOCATIONS, status_code=201, response_model=AllocationRead, responses=error_responses(409, 422))
@@ -167,7 +172,9 @@ async def list_disbursements(
     params: QueryModel[DisbursementFilters],
 ) -> Response:
     """List the disbursements paid against an allocation, keyset-paginated."""
-    return page_response(request, DisbursementRead, await service.list_disbursements(session, allocation, params))
+    return page_response(
+        request, DisbursementRead, await service.list_disbursements(await read_connection(session), allocation, params)
+    )
 
 
 @router.post(DISBURSEMENTS, status_code=201, response_model=DisbursementRead, responses=error_responses(404, 409, 422))

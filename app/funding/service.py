@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, RowMapping, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
@@ -152,9 +152,9 @@ def stream_filters(params: FundingStreamFilters) -> list[ColumnElement[bool]]:
     return crud.common_filters(STREAM_SPEC, params.q, params.updated_since)
 
 
-async def list_streams(session: AsyncSession, params: FundingStreamFilters) -> PageResult:
+async def list_streams(connection: AsyncConnection, params: FundingStreamFilters) -> PageResult:
     return await crud.list_page(
-        session, STREAM_SPEC, stream_filters(params), params.list_query(params.sort), FundingStreamRead
+        connection, STREAM_SPEC, stream_filters(params), params.list_query(params.sort), FundingStreamRead
     )
 
 
@@ -213,9 +213,9 @@ def allocation_filters(params: AllocationFilters) -> list[ColumnElement[bool]]:
     return where
 
 
-async def list_allocations(session: AsyncSession, params: AllocationFilters) -> PageResult:
+async def list_allocations(connection: AsyncConnection, params: AllocationFilters) -> PageResult:
     return await crud.list_page(
-        session, ALLOCATION_SPEC, allocation_filters(params), params.list_query(params.sort), AllocationRead
+        connection, ALLOCATION_SPEC, allocation_filters(params), params.list_query(params.sort), AllocationRead
     )
 
 
@@ -286,9 +286,11 @@ def disbursement_filters(allocation: Allocation, params: DisbursementFilters) ->
     return where
 
 
-async def list_disbursements(session: AsyncSession, allocation: Allocation, params: DisbursementFilters) -> PageResult:
+async def list_disbursements(
+    connection: AsyncConnection, allocation: Allocation, params: DisbursementFilters
+) -> PageResult:
     where = disbursement_filters(allocation, params)
-    return await crud.list_page(session, DISBURSEMENT_SPEC, where, params.list_query(params.sort), DisbursementRead)
+    return await crud.list_page(connection, DISBURSEMENT_SPEC, where, params.list_query(params.sort), DisbursementRead)
 
 
 async def get_disbursement(session: AsyncSession, allocation: Allocation, ident: str) -> Disbursement:

@@ -4,7 +4,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep
+from app.core.db import SessionDep, read_connection
+from app.core.direct import direct_list
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.query import QueryModel
@@ -20,9 +21,10 @@ router = APIRouter(route_class=ItemRoute, prefix="/labs", tags=["labs"])
 
 
 @router.get("", response_model=Page[LabRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
+@direct_list(LabRead, service.list_labs)
 async def list_labs(session: SessionDep, request: Request, params: QueryModel[LabFilters]) -> Response:
     """List labs, filtered and keyset-paginated."""
-    return page_response(request, LabRead, await service.list_labs(session, params))
+    return page_response(request, LabRead, await service.list_labs(await read_connection(session), params))
 
 
 @router.get(

@@ -1,7 +1,7 @@
 """Use cases of labs."""
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
@@ -41,8 +41,8 @@ def filters(params: LabFilters) -> list[ColumnElement[bool]]:
     return where
 
 
-async def list_labs(session: AsyncSession, params: LabFilters) -> PageResult:
-    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort), LabRead)
+async def list_labs(connection: AsyncConnection, params: LabFilters) -> PageResult:
+    return await crud.list_page(connection, SPEC, filters(params), params.list_query(params.sort), LabRead)
 
 
 async def get_lab(session: AsyncSession, ident: str) -> Lab:

@@ -3,7 +3,8 @@
 from fastapi import APIRouter, Request, Response
 
 from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep
+from app.core.db import SessionDep, read_connection
+from app.core.direct import direct_list
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.query import QueryModel
@@ -17,11 +18,14 @@ router = APIRouter(route_class=ItemRoute, prefix="/organizations", tags=["organi
 
 
 @router.get("", response_model=Page[OrganizationRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
+@direct_list(OrganizationRead, service.list_organizations)
 async def list_organizations(
     session: SessionDep, request: Request, params: QueryModel[OrganizationFilters]
 ) -> Response:
     """List organizations, filtered and keyset-paginated."""
-    return page_response(request, OrganizationRead, await service.list_organizations(session, params))
+    return page_response(
+        request, OrganizationRead, await service.list_organizations(await read_connection(session), params)
+    )
 
 
 @router.post("", status_code=201, response_model=OrganizationRead, responses=error_responses(409, 422))

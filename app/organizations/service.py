@@ -1,7 +1,7 @@
 """Use cases of organizations."""
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
@@ -38,8 +38,8 @@ def filters(params: OrganizationFilters) -> list[ColumnElement[bool]]:
     return where
 
 
-async def list_organizations(session: AsyncSession, params: OrganizationFilters) -> PageResult:
-    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort), OrganizationRead)
+async def list_organizations(connection: AsyncConnection, params: OrganizationFilters) -> PageResult:
+    return await crud.list_page(connection, SPEC, filters(params), params.list_query(params.sort), OrganizationRead)
 
 
 async def get_organization(session: AsyncSession, ident: str) -> Organization:

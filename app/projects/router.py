@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Request, Response
 
 from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep
+from app.core.db import SessionDep, read_connection
+from app.core.direct import direct_list
 from app.core.errors import error_responses
 from app.core.listing import page_response
 from app.core.query import QueryModel
@@ -33,9 +34,10 @@ router = APIRouter(route_class=ItemRoute, tags=["projects"])
 
 
 @router.get("/projects", response_model=Page[ProjectRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
+@direct_list(ProjectRead, service.list_projects)
 async def list_projects(session: SessionDep, request: Request, params: QueryModel[ProjectFilters]) -> Response:
     """List projects and actions, filtered and keyset-paginated."""
-    return page_response(request, ProjectRead, await service.list_projects(session, params))
+    return page_response(request, ProjectRead, await service.list_projects(await read_connection(session), params))
 
 
 @router.post("/projects", status_code=201, response_model=ProjectRead, responses=error_responses(409, 422))
@@ -92,7 +94,9 @@ async def list_lab_projects(
     session: SessionDep, request: Request, lab: LabDep, params: QueryModel[LabProjectFilters]
 ) -> Response:
     """List the projects a lab leads or supports, filtered and keyset-paginated."""
-    return page_response(request, ProjectRead, await service.list_lab_projects(session, lab, params))
+    return page_response(
+        request, ProjectRead, await service.list_lab_projects(await read_connection(session), lab, params)
+    )
 
 
 @router.get(
@@ -104,7 +108,9 @@ async def list_partners(
     session: SessionDep, request: Request, project: ProjectDep, params: QueryModel[PartnerFilters]
 ) -> Response:
     """List the organizations taking part in a project, with their roles."""
-    return page_response(request, PartnerRead, await service.list_partners(session, project, params))
+    return page_response(
+        request, PartnerRead, await service.list_partners(await read_connection(session), project, params)
+    )
 
 
 @router.post(

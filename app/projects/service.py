@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from app.core import crud
@@ -105,13 +105,13 @@ def filters(params: LabProjectFilters) -> list[ColumnElement[bool]]:
     return where
 
 
-async def list_projects(session: AsyncSession, params: ProjectFilters) -> PageResult:
-    return await crud.list_page(session, SPEC, filters(params), params.list_query(params.sort), ProjectRead)
+async def list_projects(connection: AsyncConnection, params: ProjectFilters) -> PageResult:
+    return await crud.list_page(connection, SPEC, filters(params), params.list_query(params.sort), ProjectRead)
 
 
-async def list_lab_projects(session: AsyncSession, lab: Lab, params: LabProjectFilters) -> PageResult:
+async def list_lab_projects(connection: AsyncConnection, lab: Lab, params: LabProjectFilters) -> PageResult:
     where = [*filters(params), SPEC.column("lab_id") == lab.id]
-    return await crud.list_page(session, SPEC, where, params.list_query(params.sort), ProjectRead)
+    return await crud.list_page(connection, SPEC, where, params.list_query(params.sort), ProjectRead)
 
 
 async def get_project(session: AsyncSession, ident: str) -> Project:
@@ -238,9 +238,9 @@ def partner_filters(project: Project, params: PartnerFilters) -> list[ColumnElem
     return where
 
 
-async def list_partners(session: AsyncSession, project: Project, params: PartnerFilters) -> PageResult:
+async def list_partners(connection: AsyncConnection, project: Project, params: PartnerFilters) -> PageResult:
     return await crud.list_page(
-        session, PARTNER_SPEC, partner_filters(project, params), params.list_query(params.sort), PartnerRead
+        connection, PARTNER_SPEC, partner_filters(project, params), params.list_query(params.sort), PartnerRead
     )
 
 
