@@ -15,7 +15,7 @@ from app.auth.dependencies import admin_only, by_method
 from app.core import idempotency, query
 from app.core.concurrency import NotModified, not_modified
 from app.core.config import Settings, get_settings
-from app.core.db import create_engine, create_sessionmaker
+from app.core.db import create_engine, create_reader, create_sessionmaker
 from app.core.direct import DirectLists, direct_ways
 from app.core.errors import PROBLEM_JSON, install_error_handlers
 from app.core.idempotency import Idempotency
@@ -155,12 +155,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _freeze_startup_objects()
         engine = create_engine(settings)
         app.state.engine = engine
+        app.state.reader = create_reader(settings, engine)
         app.state.sessionmaker = create_sessionmaker(engine)
         async with run_dispatcher(app.state.sessionmaker, settings, enabled=settings.webhooks_in_serve):
             try:
                 yield
             finally:
                 await engine.dispose()
+                await app.state.reader.dispose()
 
     app = FastAPIOffline(
         title="Lab Registry",

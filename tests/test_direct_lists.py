@@ -1,15 +1,18 @@
 """The direct way to public list pages (app.core.direct): it answers exactly what the routes answer, byte for
 byte, and leaves to them everything it does not take."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.types import Receive, Scope, Send
 
 from app.auth.dependencies import by_method
+from app.core.config import Settings
 from app.core.db import SessionDep, read_connection
 from app.core.direct import DirectLists, direct_list, direct_ways
 from app.core.listing import page_response
@@ -17,6 +20,7 @@ from app.core.query import QueryModel
 from app.events import service as events_service
 from app.events.schemas import EventFilters, EventRead
 from app.labs.dependencies import LabDep
+from app.main import create_app
 from tests.factories import (
     create_allocation,
     create_campaign,
@@ -152,6 +156,20 @@ async def test_each_listed_item_reads_as_the_item_itself(
     for item in items:
         whole = (await client.get(f"{path}/{item['id']}")).json()
         assert {name: whole[name] for name in item} == item
+
+
+async def test_many_concurrent_reads_share_a_few_readers_on_sqlite(database_url: str) -> None:
+    """On SQLite each connection is a thread: 24 concurrent pages are read on SQLITE_READERS connections, apart
+    from the main pool; on PostgreSQL on the main pool."""
+    settings = Settings(database_url=database_url, sqlite_readers=2, db_pool_size=3)
+    application = create_app(settings)
+    async with LifespanManager(application), client_on(application) as http:
+        answers = await asyncio.gather(*(http.get("/api/v1/labs", params={"limit": "5"}) for _ in range(24)))
+        reader = application.state.reader
+        sqlite = settings.is_sqlite
+        assert [a.status_code for a in answers] == [200] * 24
+        assert (reader is application.state.engine) is not sqlite
+        assert reader.pool.checkedin() <= (2 if sqlite else 3)
 
 
 @pytest.mark.usefixtures("rows")

@@ -63,17 +63,20 @@ async def counted(app: FastAPI) -> AsyncIterator[list[str]]:
             await_only(driver.set_trace_callback(keep))
         traced.append(driver)
 
-    engine = app.state.engine.sync_engine
-    postgresql = engine.dialect.name == "postgresql"
-    event.listen(engine, "checkout", checked_out)
-    if postgresql:
-        event.listen(engine, "before_cursor_execute", executed)
+    # The main engine, and the one public list pages are read on (the same on PostgreSQL).
+    engines = {app.state.engine.sync_engine, app.state.reader.sync_engine}
+    postgresql = app.state.engine.dialect.name == "postgresql"
+    for engine in engines:
+        event.listen(engine, "checkout", checked_out)
+        if postgresql:
+            event.listen(engine, "before_cursor_execute", executed)
     try:
         yield statements
     finally:
-        event.remove(engine, "checkout", checked_out)
-        if postgresql:
-            event.remove(engine, "before_cursor_execute", executed)
+        for engine in engines:
+            event.remove(engine, "checkout", checked_out)
+            if postgresql:
+                event.remove(engine, "before_cursor_execute", executed)
         for driver in traced:
             if isinstance(driver, asyncpg.Connection):
                 driver.remove_query_logger(logged)

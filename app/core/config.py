@@ -28,6 +28,12 @@ class Settings(BaseSettings):
         description="Extra connections allowed under bursts; each is closed once returned, so a steady load above "
         "the pool size would open and close one per request: by default requests wait for a pooled one instead.",
     )
+    sqlite_readers: int = Field(
+        default=4,
+        ge=1,
+        description="On SQLite, the connections public list pages are read on, apart from the pool: each is a thread, "
+        "and past a few the threads' contention for the interpreter costs more than they read (bench/lists.py).",
+    )
     db_pool_timeout_seconds: float = Field(
         default=10, gt=0, description="How long a request waits for a free pooled connection before failing."
     )

@@ -107,6 +107,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
+def create_reader(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
+    """The engine public list pages are read on (`app.core.direct`): on SQLite one of its own with
+    SQLITE_READERS connections, so that many concurrent reads do not mean as many threads, while streamed exports
+    and writes keep the main pool; on PostgreSQL the main engine."""
+    if not settings.is_sqlite:
+        return engine
+    return create_engine(settings.model_copy(update={"db_pool_size": settings.sqlite_readers, "db_max_overflow": 0}))
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions keep loaded objects usable after commit so responses can be built from them."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

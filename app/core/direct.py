@@ -4,10 +4,11 @@ Reading a page of a list is the API's most frequent request, and most of its tim
 the read (profiled under load: route matching, dependencies, the ORM session opened and committed for one
 SELECT). A GET of a top-level list marked `@direct_list` — `/api/v1/events`, `/api/v1/labs`, … — that carries
 no API key, while reads are public, is answered here by what its route itself calls: the same query model
-validates the query string, the same service reads the page (on a pooled connection, without a session), the
-same `page_answer` writes it (what `page_response` answers for a page). Everything outside that — a key to
-check, HEAD, an export, a query string the model refuses, a forged cursor — goes on to FastAPI, which answers
-it as always, so errors read the same whichever way a request came.
+validates the query string, the same service reads the page (on a pooled connection without a session; on
+SQLite one of a few kept for these reads, see `db.create_reader`), the same `page_answer` writes it (what
+`page_response` answers for a page). Everything outside that — a key to check, HEAD, an export, a query string
+the model refuses, a forged cursor — goes on to FastAPI, which answers it as always, so errors read the same
+whichever way a request came.
 
 A route is only taken if every dependency it has is one this way stands for (the access check of a public read,
 the session, the query model); any other (a parent to load, an admin check) is refused when the app starts.
@@ -119,7 +120,7 @@ class DirectLists:
             if export_requested(request) is not None:
                 return None
             params = way.query.model_validate(dict(request.query_params))
-            async with reading(self.api.state.engine) as connection:
+            async with reading(self.api.state.reader) as connection:
                 return await way.page.read(connection, params)
         except (AppError, ValidationError):
             return None

@@ -162,13 +162,10 @@ async def fetch_rows(connection: AsyncConnection, stmt: Select[Any]) -> list[dic
     shape, key = found
     rows = await _fetch(connection, shape.compiled.string, _values(shape, key))
     names, converters = shape.names, shape.converters
-    if not converters:
+    if not converters or not rows:
         return [dict(zip(names, row, strict=True)) for row in rows]
-    converted = []
-    for row in rows:
-        items = list(row)
-        for index, convert in converters:
-            if items[index] is not None:
-                items[index] = convert(items[index])
-        converted.append(dict(zip(names, items, strict=True)))
-    return converted
+    # Column by column: one comprehension a converted column costs far less than a loop over each row's values.
+    columns = list(zip(*rows, strict=True))
+    for index, convert in converters:
+        columns[index] = tuple([None if value is None else convert(value) for value in columns[index]])
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
