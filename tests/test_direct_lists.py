@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.types import Receive, Scope, Send
 
-from app.auth.dependencies import by_method
+from app.auth.dependencies import authenticate, by_method
 from app.core.config import Settings
 from app.core.db import SessionDep, read_connection
 from app.core.direct import DirectLists, direct_list, direct_ways
@@ -21,6 +21,7 @@ from app.events import service as events_service
 from app.events.schemas import EventFilters, EventRead
 from app.labs.dependencies import LabDep
 from app.main import create_app
+from tests.conftest import KeyMaker
 from tests.factories import (
     create_allocation,
     create_campaign,
@@ -74,10 +75,26 @@ def client_on(asgi: Any) -> httpx2.AsyncClient:
     return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=asgi), base_url="http://test")
 
 
+def direct_way(behind: Any, app: FastAPI) -> DirectLists:
+    """The app's direct way alone, with `behind` in the place of the routes."""
+    return DirectLists(behind, api=app, ways=direct_ways(app, by_method), authenticate=authenticate)
+
+
 @pytest.fixture
 async def direct(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
     """A client on the direct way alone, in front of nothing: whatever it does not answer fails the test."""
-    async with client_on(DirectLists(refuse, api=app, ways=direct_ways(app, by_method))) as http:
+    async with client_on(direct_way(refuse, app)) as http:
+        yield http
+
+
+@pytest.fixture
+async def routes(settings: Settings, make_key: KeyMaker) -> AsyncIterator[httpx2.AsyncClient]:
+    """A keyed client on the same app without the direct way: every request answered by FastAPI's routes."""
+    application = create_app(settings)
+    # Compared as Any: Starlette types `cls` as a factory, which a class never is to mypy.
+    application.user_middleware = [m for m in application.user_middleware if getattr(m, "cls", None) is not DirectLists]
+    async with LifespanManager(application), client_on(application) as http:
+        http.headers["Authorization"] = f"Bearer {await make_key('read', name='through the routes')}"
         yield http
 
 
@@ -126,35 +143,38 @@ async def test_every_top_level_list_takes_the_direct_way(app: FastAPI) -> None:
 
 
 @pytest.mark.usefixtures("rows")
+@pytest.mark.parametrize("keyed", [False, True], ids=["public", "keyed"])
 @pytest.mark.parametrize("path", sorted(DIRECT))
 async def test_the_direct_answer_is_the_routes_answer(
-    direct: httpx2.AsyncClient, client: httpx2.AsyncClient, path: str
+    direct: httpx2.AsyncClient, routes: httpx2.AsyncClient, make_key: KeyMaker, path: str, keyed: bool
 ) -> None:
-    """The same page, body and headers, whether the direct way or the route (a keyed read) answers it."""
-    first = (await client.get(path, params={"limit": "1"})).json()
+    """The same page, body and headers, whether the direct way or the route answers it, with a key or not."""
+    if keyed:
+        direct.headers["Authorization"] = f"Bearer {await make_key('write')}"
+    first = (await routes.get(path, params={"limit": "1"})).json()
     assert first["next_cursor"], first
     for query in [*QUERIES, *EXTRA_QUERIES.get(path, [])]:
         params = _filled(query, first["next_cursor"])
-        ours, routes = await direct.get(path, params=params), await client.get(path, params=params)
-        assert routes.status_code == 200, routes.text
+        ours, theirs = await direct.get(path, params=params), await routes.get(path, params=params)
+        assert theirs.status_code == 200, theirs.text
         assert ours.status_code == 200, (params, ours.text)
-        assert ours.content == routes.content, params
+        assert ours.content == theirs.content, params
         assert ours.json()["items"], params
-        assert ours.headers.get("link") == routes.headers.get("link"), params
-        assert ours.headers["content-type"] == routes.headers["content-type"]
+        assert ours.headers.get("link") == theirs.headers.get("link"), params
+        assert ours.headers["content-type"] == theirs.headers["content-type"]
 
 
 @pytest.mark.usefixtures("rows")
 @pytest.mark.parametrize("path", sorted(DIRECT))
 async def test_each_listed_item_reads_as_the_item_itself(
-    direct: httpx2.AsyncClient, client: httpx2.AsyncClient, path: str
+    direct: httpx2.AsyncClient, routes: httpx2.AsyncClient, path: str
 ) -> None:
     """Rows read through the driver (app.core.reads) against the item route's ORM object and response model:
     the same values, written alike (instants, UUIDs, dates, decimals, JSON)."""
     items = (await direct.get(path, params={"sort": "-created_at"})).json()["items"]
     assert len(items) >= 2
     for item in items:
-        whole = (await client.get(f"{path}/{item['id']}")).json()
+        whole = (await routes.get(f"{path}/{item['id']}")).json()
         assert {name: whole[name] for name in item} == item
 
 
@@ -175,9 +195,7 @@ async def test_many_concurrent_reads_share_a_few_readers_on_sqlite(database_url:
 @pytest.mark.usefixtures("rows")
 async def test_behind_a_root_path_the_direct_way_still_answers(app: FastAPI) -> None:
     """Served under a proxy's prefix (`--root-path /registry`), the path a route matches is the rest of it."""
-    transport = httpx2.ASGITransport(
-        app=DirectLists(refuse, api=app, ways=direct_ways(app, by_method)), root_path="/registry"
-    )
+    transport = httpx2.ASGITransport(app=direct_way(refuse, app), root_path="/registry")
     async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
         response = await http.get("/registry/api/v1/labs", params={"limit": "1"})
     assert response.status_code == 200
@@ -219,21 +237,43 @@ async def test_a_direct_answer_carries_what_every_answer_carries(
 async def test_what_the_direct_way_does_not_take_goes_to_the_routes(
     app: FastAPI, path: str, params: dict[str, str], headers: dict[str, str]
 ) -> None:
-    async with client_on(DirectLists(framework, api=app, ways=direct_ways(app, by_method))) as http:
+    async with client_on(direct_way(framework, app)) as http:
         response = await http.get(path, params=params, headers=headers)
     assert response.status_code == 299, response.text
 
 
 async def test_head_and_writes_go_to_the_routes(app: FastAPI) -> None:
-    async with client_on(DirectLists(framework, api=app, ways=direct_ways(app, by_method))) as http:
+    async with client_on(direct_way(framework, app)) as http:
         assert (await http.head("/api/v1/events")).status_code == 299
         assert (await http.post("/api/v1/events", json={})).status_code == 299
 
 
-async def test_with_public_reads_off_every_read_goes_to_the_routes(app: FastAPI) -> None:
+async def test_with_public_reads_off_only_keyed_reads_take_the_direct_way(app: FastAPI, make_key: KeyMaker) -> None:
+    """A keyless read goes to the routes (their 401); any valid key reads, whatever its scopes."""
     app.state.settings = app.state.settings.model_copy(update={"public_reads": False})
-    async with client_on(DirectLists(framework, api=app, ways=direct_ways(app, by_method))) as http:
+    async with client_on(direct_way(framework, app)) as http:
         assert (await http.get("/api/v1/events")).status_code == 299
+        http.headers["Authorization"] = f"Bearer {await make_key('admin')}"
+        assert (await http.get("/api/v1/events")).status_code == 200
+
+
+async def test_a_keyed_direct_read_names_its_key_and_stamps_its_use(
+    app: FastAPI, anonymous: httpx2.AsyncClient, make_key: KeyMaker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As through the routes: the access line carries the key's id, and the key's last use is recorded."""
+    key = await make_key("read", name="a reading app")
+    anonymous.headers["Authorization"] = f"Bearer {key}"
+    with caplog.at_level("INFO", logger="app.ops.access"):
+        assert (await anonymous.get("/api/v1/labs")).status_code == 200
+    (line,) = [record for record in caplog.records if record.name == "app.ops.access"]
+    admin = f"Bearer {await make_key('admin')}"
+    (listed,) = [
+        entry
+        for entry in (await anonymous.get("/api/v1/api-keys", headers={"Authorization": admin})).json()
+        if entry["name"] == "a reading app"
+    ]
+    assert line.__dict__["api_key_id"] == listed["id"]
+    assert listed["last_used_at"] is not None
 
 
 def _app_with(router: APIRouter, *guards: Any) -> FastAPI:

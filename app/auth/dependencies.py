@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service
 from app.auth.schemas import Scope
@@ -37,7 +38,7 @@ def _challenge(error: str | None = None, scope: Scope | None = None) -> dict[str
     return {"WWW-Authenticate": ", ".join(parts)}
 
 
-async def _caller(request: Request, session: SessionDep, _credentials: BearerDep) -> ApiKey | None:
+async def authenticate(request: Request, session: AsyncSession) -> ApiKey | None:
     """The key the request presents, None when it presents none; 401 for anything presented but not valid."""
     header = request.headers.get("authorization")
     if header is None:
@@ -55,6 +56,11 @@ async def _caller(request: Request, session: SessionDep, _credentials: BearerDep
     request.state.actor = key.name
     session.info[audit.ACTOR] = audit.Actor(key.name, key.id)
     return key
+
+
+async def _caller(request: Request, session: SessionDep, _credentials: BearerDep) -> ApiKey | None:
+    """`authenticate`, as the dependency every route's access check takes (the scheme documents the header)."""
+    return await authenticate(request, session)
 
 
 CallerDep = Annotated[ApiKey | None, Depends(_caller)]

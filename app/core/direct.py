@@ -1,17 +1,18 @@
-"""The direct way to a public list page, past FastAPI's routing and dependency injection.
+"""The direct way to a list page, past FastAPI's routing and dependency injection.
 
 Reading a page of a list is the API's most frequent request, and most of its time went to the framework around
 the read (profiled under load: route matching, dependencies, the ORM session opened and committed for one
-SELECT). A GET of a top-level list marked `@direct_list` — `/api/v1/events`, `/api/v1/labs`, … — that carries
-no API key, while reads are public, is answered here by what its route itself calls: the same query model
-validates the query string, the same service reads the page (on a pooled connection without a session; on
-SQLite one of a few kept for these reads, see `db.create_reader`), the same `page_answer` writes it (what
-`page_response` answers for a page). Everything outside that — a key to check, HEAD, an export, a query string
-the model refuses, a forged cursor — goes on to FastAPI, which answers it as always, so errors read the same
-whichever way a request came.
+SELECT). A GET of a top-level list marked `@direct_list` — `/api/v1/events`, `/api/v1/labs`, … — is answered
+here by what its route itself calls: the same query model validates the query string, the same service reads
+the page, the same `page_answer` writes it (what `page_response` answers for a page). A public read (no key,
+reads public) is read on a pooled connection without a session (on SQLite one of a few kept for these reads,
+see `db.create_reader`); a read with a key, in a session where the key is checked as the routes check it.
+Everything else — HEAD, an export, a key that is not valid, a query string the model refuses, a forged cursor,
+a keyless read while reads need a key — goes on to FastAPI, which answers it as always, so errors read the
+same whichever way a request came.
 
-A route is only taken if every dependency it has is one this way stands for (the access check of a public read,
-the session, the query model); any other (a parent to load, an admin check) is refused when the app starts.
+A route is only taken if every dependency it has is one this way stands for (the access check of a read, the
+session, the query model); any other (a parent to load, an admin check) is refused when the app starts.
 """
 
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,12 +22,12 @@ from typing import Any, TypeVar
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.crud import PageResult
-from app.core.db import get_session, reading
+from app.core.db import get_session, read_connection, reading
 from app.core.errors import AppError
 from app.core.listing import export_requested, page_answer
 from app.core.query import query_model
@@ -65,14 +66,15 @@ def direct_list(read_model: type[BaseModel], read: PageReader) -> Callable[[Endp
     return mark
 
 
-def direct_ways(api: FastAPI, public_access: Callable[..., Any]) -> dict[str, DirectWay]:
+def direct_ways(api: FastAPI, read_access: Callable[..., Any]) -> dict[str, DirectWay]:
     """The marked GET routes by full path, read once the routers are included; a marked route with a
     dependency this way would skip is refused (TypeError), so the app does not start.
 
-    `public_access` is the access check a public read passes without a key (the routers' `by_method`).
+    `read_access` is the routers' access check (`by_method`), which this way stands for on reads: without a key
+    while reads are public, else with a key `DirectLists` checks.
     """
     ways: dict[str, DirectWay] = {}
-    standing_for = {public_access, get_session}
+    standing_for = {read_access, get_session}
     for context in iter_route_contexts(api.routes):
         route = context.original_route
         page = getattr(getattr(route, "endpoint", None), _MARK, None)
@@ -95,13 +97,19 @@ def direct_ways(api: FastAPI, public_access: Callable[..., Any]) -> dict[str, Di
     return ways
 
 
-class DirectLists:
-    """The ASGI layer that answers the public reads of marked list routes (see the module's docstring)."""
+Authenticate = Callable[[Request, AsyncSession], Awaitable[Any]]
 
-    def __init__(self, app: ASGIApp, *, api: FastAPI, ways: Mapping[str, DirectWay]) -> None:
+
+class DirectLists:
+    """The ASGI layer that answers the reads of marked list routes (see the module's docstring)."""
+
+    def __init__(
+        self, app: ASGIApp, *, api: FastAPI, ways: Mapping[str, DirectWay], authenticate: Authenticate
+    ) -> None:
         self.app = app
         self.api = api
         self.ways = dict(ways)
+        self.authenticate = authenticate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         way = self._way_for(scope)
@@ -120,16 +128,26 @@ class DirectLists:
             if export_requested(request) is not None:
                 return None
             params = way.query.model_validate(dict(request.query_params))
+            if "authorization" in request.headers:
+                return await self._keyed_page(way, request, params)
+            if not self.api.state.settings.public_reads:
+                return None
             async with reading(self.api.state.reader) as connection:
                 return await way.page.read(connection, params)
         except (AppError, ValidationError):
             return None
 
+    async def _keyed_page(self, way: DirectWay, request: Request, params: BaseModel) -> PageResult:
+        """A read with a key: checked as the routes check it (any valid key reads), in a session whose commit
+        keeps the key's last use (stamped at most once a minute); a key not valid raises, for the routes' 401."""
+        async with self.api.state.sessionmaker() as session:
+            await self.authenticate(request, session)
+            page = await way.page.read(await read_connection(session), params)
+            await session.commit()
+        return page
+
     def _way_for(self, scope: Scope) -> DirectWay | None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not self.api.state.settings.public_reads:
+        if scope["type"] != "http" or scope["method"] != "GET":
             return None
         path, root = scope["path"], scope.get("root_path", "")
-        way = self.ways.get(path[len(root) :] if root and path.startswith(root) else path)
-        if way is None or any(name == b"authorization" for name, _ in scope["headers"]):
-            return None
-        return way
+        return self.ways.get(path[len(root) :] if root and path.startswith(root) else path)
