@@ -57,7 +57,7 @@ class DirectWay:
 
 def direct_list(read_model: type[BaseModel], read: PageReader) -> Callable[[Endpoint], Endpoint]:
     """Mark a list route whose endpoint answers `page_response(request, read_model, await read(connection,
-    params))`, so that its public reads can take the direct way."""
+    params))`, so that its reads can take the direct way."""
 
     def mark(endpoint: Endpoint) -> Endpoint:
         setattr(endpoint, _MARK, DirectList(read_model, read))

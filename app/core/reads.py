@@ -1,13 +1,15 @@
 """Rows of list pages, read through the driver with each statement's shape compiled once, and turned into
-JSON-ready values in one pass.
+JSON-ready values.
 
 SQLAlchemy already caches compiled SQL, but every execution still builds an execution context and runs a
 result processor per value: on SQLite each instant is parsed into a datetime and each UUID into a `uuid.UUID`,
 only for orjson to write them back as the text they were (a third of a list request's time, profiled). Here a
 page's statement is compiled once per shape (its cache key: the same filters, sort and paging, whatever their
 values), sent as driver SQL with its values in order, and the few column types whose stored form is not what
-the API writes are converted straight to that form. The statement still goes through the engine's connection,
-so pooling, error translation (an unreachable database is a 503) and statement events are as for any other.
+the API writes are converted straight to that form. The statement runs on a connection of the engine's pool,
+checked out and returned as any other; the driver runs it, so SQLAlchemy's statement events do not see it (the
+statement-count test listens to the drivers), and a driver error is run again through SQLAlchemy, which
+translates it (a lost connection is a 503).
 """
 
 from collections.abc import Callable, Sequence
