@@ -162,7 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 yield
             finally:
                 await engine.dispose()
-                await app.state.reader.dispose()
+                if app.state.reader is not engine:
+                    await app.state.reader.dispose()
 
     app = FastAPIOffline(
         title="Lab Registry",

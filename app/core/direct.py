@@ -124,14 +124,15 @@ class DirectLists:
 
     async def _page(self, way: DirectWay, request: Request) -> PageResult | None:
         """The page, or None for a request FastAPI answers: an export, or one it answers with an error."""
+        keyed = "authorization" in request.headers
+        if not keyed and not self.api.state.settings.public_reads:
+            return None
         try:
             if export_requested(request) is not None:
                 return None
             params = way.query.model_validate(dict(request.query_params))
-            if "authorization" in request.headers:
+            if keyed:
                 return await self._keyed_page(way, request, params)
-            if not self.api.state.settings.public_reads:
-                return None
             async with reading(self.api.state.reader) as connection:
                 return await way.page.read(connection, params)
         except (AppError, ValidationError):
