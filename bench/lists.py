@@ -11,8 +11,9 @@ subjects, themes and formats skewed like the demo, the 18 regions, six years of 
 Three servers then run side by side, each one uvicorn process with one worker, uvloop and httptools:
 - `app`: `lab-registry serve --workers 1`, as in production (JSON access log, to /tmp/lab-registry-bench-*.log);
 - `bare`: a Starlette endpoint that runs the very SQL the app sends for the list (caught on its way to the
-  driver, and checked to answer the same page) on a raw driver pool — asyncpg on PostgreSQL, aiosqlite
-  connections (each its own thread) on SQLite — and writes the page with orjson, JSON columns passed through;
+  driver, and checked to answer the same page) on a raw driver pool — asyncpg on PostgreSQL; on SQLite as many
+  aiosqlite connections (each its own thread) as the app reads public pages on (SQLITE_READERS) — and writes
+  the page with orjson, JSON columns passed through;
 - `tutorial`: the FastAPI + SQLModel tutorial style: a sync `Session` per request (psycopg2 on PostgreSQL, the
   sqlite3 module on SQLite), `select(Event)` ORM objects, `response_model=list[EventRead]`, a `def` endpoint.
 
@@ -113,7 +114,6 @@ FORMAT_WEIGHTS = (35, 25, 15, 10, 6, 2, 2, 5)
 TAGS = ("innovation", "design", "usagers", "numérique", "collectivités", "agents", "données", "écologie", "ruralité")
 FIRST_DAY = date(2016, 1, 1)
 LAST_DAY = date(2021, 12, 31)
-SQLITE_READERS = 4
 
 COLUMNS = (
     "id",
@@ -369,7 +369,7 @@ def bare_app() -> Any:
         if sqlite:
             queue: asyncio.Queue[Any] = asyncio.Queue()
             pool["lite"] = queue
-            for _ in range(SQLITE_READERS):
+            for _ in range(Settings().sqlite_readers):
                 queue.put_nowait(await aiosqlite.connect(url.database or ""))
             yield
             while not queue.empty():

@@ -29,10 +29,11 @@ class Settings(BaseSettings):
         "the pool size would open and close one per request: by default requests wait for a pooled one instead.",
     )
     sqlite_readers: int = Field(
-        default=4,
+        default=2,
         ge=1,
         description="On SQLite, the connections public list pages are read on, apart from the pool: each is a thread, "
-        "and past a few the threads' contention for the interpreter costs more than they read (bench/lists.py).",
+        "and past one per core the threads' contention for the interpreter costs more than they read "
+        "(bench/lists.py, 2 cores: 4 readers 440 pages/s, 2 readers 540).",
     )
     db_pool_timeout_seconds: float = Field(
         default=10, gt=0, description="How long a request waits for a free pooled connection before failing."
