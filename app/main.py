@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 
-from app.auth.dependencies import admin_only, authenticate, by_method
+from app.auth.dependencies import admin_only, authenticate, by_method, recognise_reader
 from app.core import idempotency, query
 from app.core.concurrency import NotModified, not_modified
 from app.core.config import Settings, get_settings
@@ -110,7 +110,13 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     idempotency (on bodies already limited), strict URLs (no NUL, no repeated parameter), body limits, CORS (if
     configured), the request context (request id, metrics, access log), which sees every answer and answers the
     unexpected errors itself, then the security headers outermost, so that every answer carries them, a 500 too."""
-    app.add_middleware(DirectLists, api=app, ways=direct_ways(app, by_method), authenticate=authenticate)
+    app.add_middleware(
+        DirectLists,
+        api=app,
+        ways=direct_ways(app, by_method),
+        authenticate=authenticate,
+        recognise=recognise_reader,
+    )
     app.add_middleware(
         Idempotency,
         prefix=API_PREFIX,

@@ -3,15 +3,18 @@ byte, and leaves to them everything it does not take."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx2
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from sqlalchemy import select, update
+from sqlmodel import col
 from starlette.types import Receive, Scope, Send
 
-from app.auth.dependencies import authenticate, by_method
+from app.auth.dependencies import authenticate, by_method, recognise_reader
 from app.core.config import Settings
 from app.core.db import SessionDep, read_connection
 from app.core.direct import DirectLists, direct_list, direct_ways
@@ -21,6 +24,8 @@ from app.events import service as events_service
 from app.events.schemas import EventFilters, EventRead
 from app.labs.dependencies import LabDep
 from app.main import create_app
+from app.models.auth import ApiKey
+from app.models.base import utcnow
 from tests.conftest import KeyMaker
 from tests.factories import (
     create_allocation,
@@ -77,7 +82,9 @@ def client_on(asgi: Any) -> httpx2.AsyncClient:
 
 def direct_way(behind: Any, app: FastAPI) -> DirectLists:
     """The app's direct way alone, with `behind` in the place of the routes."""
-    return DirectLists(behind, api=app, ways=direct_ways(app, by_method), authenticate=authenticate)
+    return DirectLists(
+        behind, api=app, ways=direct_ways(app, by_method), authenticate=authenticate, recognise=recognise_reader
+    )
 
 
 @pytest.fixture
@@ -274,6 +281,47 @@ async def test_a_keyed_direct_read_names_its_key_and_stamps_its_use(
     ]
     assert line.__dict__["api_key_id"] == listed["id"]
     assert listed["last_used_at"] is not None
+
+
+async def _last_used(app: FastAPI, name: str) -> datetime | None:
+    async with app.state.sessionmaker() as session:
+        return (await session.execute(select(ApiKey.last_used_at).where(col(ApiKey.name) == name))).scalar_one()
+
+
+async def test_a_key_used_within_the_minute_reads_again_without_a_write(
+    app: FastAPI, anonymous: httpx2.AsyncClient, make_key: KeyMaker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its second read is named in the access line like the first, and its recorded use stays the first's."""
+    caplog.set_level("INFO", logger="app.ops.access")
+    anonymous.headers["Authorization"] = f"Bearer {await make_key('read', name='a polling app')}"
+    assert (await anonymous.get("/api/v1/events")).status_code == 200
+    first_use = await _last_used(app, "a polling app")
+    assert (await anonymous.get("/api/v1/events", params={"limit": "1"})).status_code == 200
+    first, second = [record.__dict__ for record in caplog.records if record.name == "app.ops.access"]
+    assert first_use is not None
+    assert await _last_used(app, "a polling app") == first_use
+    assert second["api_key_id"] == first["api_key_id"] is not None
+
+
+@pytest.mark.parametrize("withdrawal", ["revoked", "expired"])
+async def test_a_key_withdrawn_after_its_last_use_is_refused_at_once(
+    app: FastAPI, anonymous: httpx2.AsyncClient, make_key: KeyMaker, withdrawal: str
+) -> None:
+    """A use recorded a moment ago spares the next read a write, never the key's check: 401 problem+json."""
+    key = await make_key("read", name="withdrawn")
+    anonymous.headers["Authorization"] = f"Bearer {key}"
+    assert (await anonymous.get("/api/v1/labs")).status_code == 200
+    if withdrawal == "revoked":
+        admin = {"Authorization": f"Bearer {await make_key('admin')}"}
+        assert (await anonymous.delete(f"/api/v1/api-keys/{key[:11]}", headers=admin)).status_code == 204
+    else:
+        async with app.state.sessionmaker() as session, session.begin():
+            moment = utcnow() - timedelta(seconds=1)
+            await session.execute(update(ApiKey).where(col(ApiKey.name) == "withdrawn").values(expires_at=moment))
+    response = await anonymous.get("/api/v1/labs")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "expired or revoked" in response.json()["detail"]
 
 
 def _app_with(router: APIRouter, *guards: Any) -> FastAPI:

@@ -9,13 +9,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.auth import service
 from app.auth.schemas import Scope
 from app.core import audit
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthenticated
+from app.core.security import bearer_token
 from app.models.auth import ApiKey
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -43,12 +44,12 @@ async def authenticate(request: Request, session: AsyncSession) -> ApiKey | None
     header = request.headers.get("authorization")
     if header is None:
         return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(header)
+    if token is None:
         raise Unauthenticated(
             "The Authorization header must be `Bearer <API key>`.", headers=_challenge("invalid_request")
         )
-    key = await service.find_active_key(session, token.strip())
+    key = await service.find_active_key(session, token)
     if key is None:
         raise Unauthenticated("The API key is unknown, expired or revoked.", headers=_challenge("invalid_token"))
     # Plain values, not the row: they outlive the session (request logs read them after it closed).
@@ -56,6 +57,21 @@ async def authenticate(request: Request, session: AsyncSession) -> ApiKey | None
     request.state.actor = key.name
     session.info[audit.ACTOR] = audit.Actor(key.name, key.id)
     return key
+
+
+async def recognise_reader(request: Request, connection: AsyncConnection) -> bool:
+    """For a read that writes nothing: True when the request's key is valid and its last use already recorded
+    (see `service.find_key_in_use`), checked on the read's connection without a session; the request then
+    carries the key as `authenticate` leaves it. False sends the request to `authenticate`, which records
+    the use or refuses the key."""
+    header = request.headers.get("authorization")
+    token = None if header is None else bearer_token(header)
+    key = None if token is None else await service.find_key_in_use(connection, token)
+    if key is None:
+        return False
+    request.state.api_key_id = key.id
+    request.state.actor = key.name
+    return True
 
 
 async def _caller(request: Request, session: SessionDep, _credentials: BearerDep) -> ApiKey | None:

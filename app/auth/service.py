@@ -10,11 +10,12 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from app.auth.schemas import Scope
@@ -94,6 +95,16 @@ async def revoke_key(session: AsyncSession, row: ApiKey) -> ApiKey:
     return row
 
 
+def _active(row: Any, now: datetime) -> bool:
+    """Neither revoked nor expired (`row`: the key's row, or any row with its columns)."""
+    return row.revoked_at is None and (row.expires_at is None or row.expires_at > now)
+
+
+def _stamped(row: Any, now: datetime) -> bool:
+    """Its last use is recent enough not to be written again."""
+    return row.last_used_at is not None and now - row.last_used_at < LAST_USED_RESOLUTION
+
+
 async def find_active_key(session: AsyncSession, token: str) -> ApiKey | None:
     """The unrevoked, unexpired key a token is, or None; marks it used."""
     if not looks_like_key(token):
@@ -104,10 +115,35 @@ async def find_active_key(session: AsyncSession, token: str) -> ApiKey | None:
     for row in candidates:
         if not hmac.compare_digest(row.key_hash, digest):
             continue
-        if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        if not _active(row, now):
             return None
-        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        if not _stamped(row, now):
             row.last_used_at = now
             await session.flush()
         return row
+    return None
+
+
+@dataclass(frozen=True)
+class KeyInUse:
+    """Who a request's key is, for its access line."""
+
+    id: uuid.UUID
+    name: str
+
+
+async def find_key_in_use(connection: AsyncConnection, token: str) -> KeyInUse | None:
+    """The key a token is when it is active and its last use is already recorded (`find_active_key` would
+    write nothing): read on a plain connection, with no session, for a read that writes nothing either. None
+    for any other token — not a key, not valid, or due a new stamp — which `find_active_key` then decides."""
+    if not looks_like_key(token):
+        return None
+    table = ApiKey.__table__  # type: ignore[attr-defined]
+    columns = (table.c.id, table.c.name, table.c.key_hash, table.c.revoked_at, table.c.expires_at, table.c.last_used_at)
+    candidates = await connection.execute(select(*columns).where(table.c.prefix == token[:_PREFIX_LENGTH]))
+    digest = _hash(token)
+    now = utcnow()
+    for row in candidates:
+        if hmac.compare_digest(row.key_hash, digest):
+            return KeyInUse(row.id, row.name) if _active(row, now) and _stamped(row, now) else None
     return None

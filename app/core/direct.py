@@ -6,7 +6,8 @@ SELECT). A GET of a top-level list marked `@direct_list` — `/api/v1/events`, `
 here by what its route itself calls: the same query model validates the query string, the same service reads
 the page, the same `page_answer` writes it (what `page_response` answers for a page). A public read (no key,
 reads public) is read on a pooled connection without a session (on SQLite one of a few kept for these reads,
-see `db.create_reader`); a read with a key, in a session where the key is checked as the routes check it.
+see `db.create_reader`); so is a read with a key whose use was recorded within the minute (the key read on the
+same connection), and any other keyed read in a session where the key is checked as the routes check it.
 Everything else — HEAD, an export, a key that is not valid, a query string the model refuses, a forged cursor,
 a keyless read while reads need a key — goes on to FastAPI, which answers it as always, so errors read the
 same whichever way a request came.
@@ -98,18 +99,26 @@ def direct_ways(api: FastAPI, read_access: Callable[..., Any]) -> dict[str, Dire
 
 
 Authenticate = Callable[[Request, AsyncSession], Awaitable[Any]]
+Recognise = Callable[[Request, AsyncConnection], Awaitable[bool]]
 
 
 class DirectLists:
     """The ASGI layer that answers the reads of marked list routes (see the module's docstring)."""
 
     def __init__(
-        self, app: ASGIApp, *, api: FastAPI, ways: Mapping[str, DirectWay], authenticate: Authenticate
+        self,
+        app: ASGIApp,
+        *,
+        api: FastAPI,
+        ways: Mapping[str, DirectWay],
+        authenticate: Authenticate,
+        recognise: Recognise,
     ) -> None:
         self.app = app
         self.api = api
         self.ways = dict(ways)
         self.authenticate = authenticate
+        self.recognise = recognise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         way = self._way_for(scope)
@@ -139,8 +148,13 @@ class DirectLists:
             return None
 
     async def _keyed_page(self, way: DirectWay, request: Request, params: BaseModel) -> PageResult:
-        """A read with a key: checked as the routes check it (any valid key reads), in a session whose commit
-        keeps the key's last use (stamped at most once a minute); a key not valid raises, for the routes' 401."""
+        """A read with a key (any valid key reads). Most often the key's use was recorded less than a minute
+        ago: key and page are then read on one pooled connection, as a public read is. Otherwise the key is
+        checked as the routes check it, in a session whose commit records its use; a key not valid raises, for
+        the routes' 401."""
+        async with reading(self.api.state.reader) as connection:
+            if await self.recognise(request, connection):
+                return await way.page.read(connection, params)
         async with self.api.state.sessionmaker() as session:
             await self.authenticate(request, session)
             page = await way.page.read(await read_connection(session), params)

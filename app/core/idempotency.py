@@ -57,6 +57,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import service as auth_service
 from app.core.errors import PROBLEM_JSON, AppError, FieldError, problem_response
+from app.core.security import bearer_token
 from app.models.base import utcnow
 from app.models.idempotency import IdempotencyKey
 
@@ -185,11 +186,6 @@ async def mark_applied(session: AsyncSession, state: dict[str, Any]) -> None:
         )
 
 
-def _bearer_token(headers: Headers) -> str | None:
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 class Idempotency:
     """Make POSTs that carry an `Idempotency-Key` safe to retry (see the module's docstring)."""
 
@@ -219,7 +215,7 @@ class Idempotency:
             return
         headers = Headers(scope=scope)
         keys = headers.getlist(HEADER)
-        token = _bearer_token(headers)
+        token = bearer_token(headers.get("authorization", ""))
         if not keys or token is None:
             await self.app(scope, receive, send)
             return

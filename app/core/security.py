@@ -1,10 +1,18 @@
-"""Who is acting: the name writes are recorded under in histories (and later the audit trail)."""
+"""Who is acting: the bearer token a request presents, and the name writes are recorded under in histories
+(and later the audit trail)."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 ANONYMOUS = "anonymous"
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (the scheme in any case), None when the header is
+    not of that form."""
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 async def current_actor(request: Request) -> str:
