@@ -285,7 +285,10 @@ async def test_a_keyed_direct_read_names_its_key_and_stamps_its_use(
 
 async def _last_used(app: FastAPI, name: str) -> datetime | None:
     async with app.state.sessionmaker() as session:
-        return (await session.execute(select(ApiKey.last_used_at).where(col(ApiKey.name) == name))).scalar_one()
+        moment: datetime | None = (
+            await session.execute(select(col(ApiKey.last_used_at)).where(col(ApiKey.name) == name))
+        ).scalar_one()
+    return moment
 
 
 async def test_a_key_used_within_the_minute_reads_again_without_a_write(
