@@ -21,6 +21,7 @@ from sqlmodel import col
 from app.auth.schemas import Scope
 from app.core import audit
 from app.core.errors import NotFound
+from app.core.reads import fetch_rows
 from app.models.auth import ApiKey
 from app.models.base import utcnow
 
@@ -95,14 +96,14 @@ async def revoke_key(session: AsyncSession, row: ApiKey) -> ApiKey:
     return row
 
 
-def _active(row: Any, now: datetime) -> bool:
-    """Neither revoked nor expired (`row`: the key's row, or any row with its columns)."""
-    return row.revoked_at is None and (row.expires_at is None or row.expires_at > now)
+def _active(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> bool:
+    """Neither revoked nor expired."""
+    return revoked_at is None and (expires_at is None or expires_at > now)
 
 
-def _stamped(row: Any, now: datetime) -> bool:
+def _stamped(last_used_at: datetime | None, now: datetime) -> bool:
     """Its last use is recent enough not to be written again."""
-    return row.last_used_at is not None and now - row.last_used_at < LAST_USED_RESOLUTION
+    return last_used_at is not None and now - last_used_at < LAST_USED_RESOLUTION
 
 
 async def find_active_key(session: AsyncSession, token: str) -> ApiKey | None:
@@ -115,9 +116,9 @@ async def find_active_key(session: AsyncSession, token: str) -> ApiKey | None:
     for row in candidates:
         if not hmac.compare_digest(row.key_hash, digest):
             continue
-        if not _active(row, now):
+        if not _active(row.revoked_at, row.expires_at, now):
             return None
-        if not _stamped(row, now):
+        if not _stamped(row.last_used_at, now):
             row.last_used_at = now
             await session.flush()
         return row
@@ -140,10 +141,14 @@ async def find_key_in_use(connection: AsyncConnection, token: str) -> KeyInUse |
         return None
     table = ApiKey.__table__  # type: ignore[attr-defined]
     columns = (table.c.id, table.c.name, table.c.key_hash, table.c.revoked_at, table.c.expires_at, table.c.last_used_at)
-    candidates = await connection.execute(select(*columns).where(table.c.prefix == token[:_PREFIX_LENGTH]))
+    # Read straight from the driver, as list pages are: most keyed requests are reads that need nothing else.
+    candidates = await fetch_rows(
+        connection, select(*columns).where(table.c.prefix == token[:_PREFIX_LENGTH]), typed=True
+    )
     digest = _hash(token)
     now = utcnow()
     for row in candidates:
-        if hmac.compare_digest(row.key_hash, digest):
-            return KeyInUse(row.id, row.name) if _active(row, now) and _stamped(row, now) else None
+        if hmac.compare_digest(row["key_hash"], digest):
+            usable = _active(row["revoked_at"], row["expires_at"], now) and _stamped(row["last_used_at"], now)
+            return KeyInUse(row["id"], row["name"]) if usable else None
     return None

@@ -1,5 +1,5 @@
 """Rows of list pages, read through the driver with each statement's shape compiled once, and turned into
-JSON-ready values.
+JSON-ready values (or, for the key a keyed read presents, into the values SQLAlchemy would give).
 
 SQLAlchemy already caches compiled SQL, but every execution still builds an execution context and runs a
 result processor per value: on SQLite each instant is parsed into a datetime and each UUID into a `uuid.UUID`,
@@ -64,23 +64,27 @@ def _sqlite_instant(fallback: Converter | None) -> Converter:
     return convert
 
 
-def _converter(column_type: Any, dialect: Dialect) -> Converter | None:
-    """What turns a stored value of this type into the value the API writes; None when it already is one.
+def _converter(column_type: Any, dialect: Dialect, typed: bool) -> Converter | None:
+    """What turns a stored value of this type into the value the API writes (`typed`: into the Python value
+    SQLAlchemy would give); None when it already is one.
 
     On PostgreSQL asyncpg reads every type the tables use as what the model declares (NUMERIC as a Decimal, FLOAT
     as a float, JSON through the codec the engine set), but UUIDs as its own class, which orjson does not take.
     """
+    if typed:
+        processor: Converter | None = column_type.dialect_impl(dialect).result_processor(dialect, None)
+        return processor
     if dialect.name != "sqlite":
         return str if isinstance(column_type, Uuid) else None
     if isinstance(column_type, Uuid):
         return _sqlite_uuid
-    processor: Converter | None = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    processor = column_type.dialect_impl(dialect).result_processor(dialect, None)
     if isinstance(column_type, UTCDateTime):
         return _sqlite_instant(processor)
     return processor
 
 
-def _shape(stmt: Select[Any], key: Any, dialect: Dialect) -> _Shape | None:
+def _shape(stmt: Select[Any], key: Any, dialect: Dialect, typed: bool) -> _Shape | None:
     """The statement compiled for the dialect, or None when its SQL is not fixed (parameters rendered when
     executed, such as expanding IN lists), not positional or has unnamed columns: SQLAlchemy then executes it
     as usual."""
@@ -99,22 +103,22 @@ def _shape(stmt: Select[Any], key: Any, dialect: Dialect) -> _Shape | None:
     converters = tuple(
         (index, converter)
         for index, column in enumerate(columns)
-        if (converter := _converter(column.type, dialect)) is not None
+        if (converter := _converter(column.type, dialect, typed)) is not None
     )
     return _Shape(compiled, processors, names, converters)
 
 
-def _shape_for(stmt: Select[Any], dialect: Dialect) -> tuple[_Shape, Any] | None:
+def _shape_for(stmt: Select[Any], dialect: Dialect, typed: bool = False) -> tuple[_Shape, Any] | None:
     """The compiled shape of the statement and its cache key (whose bound values are this request's), or None
     when the statement is executed by SQLAlchemy (one it cannot cache, or see `_shape`)."""
     key = stmt._generate_cache_key()
     if key is None:
         return None
-    shape_key = (dialect.name, dialect.driver, dialect.server_version_info, key.key)
+    shape_key = (dialect.name, dialect.driver, dialect.server_version_info, typed, key.key)
     if shape_key in _shapes:
         shape = _shapes[shape_key]
     else:
-        shape = _shape(stmt, key, dialect)
+        shape = _shape(stmt, key, dialect, typed)
         if len(_shapes) >= _MAX_SHAPES:
             del _shapes[next(iter(_shapes))]
         _shapes[shape_key] = shape
@@ -153,10 +157,11 @@ async def _fetch(connection: AsyncConnection, sql: str, values: tuple[Any, ...])
     return (await connection.exec_driver_sql(sql, values)).all()
 
 
-async def fetch_rows(connection: AsyncConnection, stmt: Select[Any]) -> list[dict[str, Any]]:
+async def fetch_rows(connection: AsyncConnection, stmt: Select[Any], *, typed: bool = False) -> list[dict[str, Any]]:
     """The statement's rows as dicts of JSON-ready values (the API's text for UUIDs, and for instants on SQLite;
-    what the column's type reads for the rest)."""
-    found = _shape_for(stmt, connection.dialect)
+    what the column's type reads for the rest); `typed`, of the Python values SQLAlchemy's own execution gives
+    (UUIDs, aware datetimes), for code that compares them rather than writes them."""
+    found = _shape_for(stmt, connection.dialect, typed)
     if found is None:
         result = await connection.execute(stmt)
         names = tuple(result.keys())
