@@ -53,6 +53,13 @@ def rows_for(name: str, engine: str, report: dict[str, Any]) -> list[dict[str, A
                 "peak_rss_mb": results["tutorial"]["peak_rss_mb"],
             },
             {
+                "measure": f"list with an API key req/s vs bare ({results['list, keyed']['requests_per_second']:.0f})",
+                "value": goals["keyed_vs_bare"]["ratio"],
+                "goal": "",
+                "met": None,
+                "peak_rss_mb": results["list, keyed"]["peak_rss_mb"],
+            },
+            {
                 "measure": f"{deep} p50 vs page 1 p50",
                 "value": goals["deep_vs_page_1_p50"]["ratio"],
                 "goal": goals["deep_vs_page_1_p50"]["goal"],

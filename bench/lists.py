@@ -24,8 +24,10 @@ neighbour's load hits all of them alike) and the median round is kept. Peak memo
 reset before each run; on PostgreSQL the connections opened during a run come from pg_stat_database.sessions.
 
 Scenarios and goals: `GET /api/v1/events?region=53&limit=50` ≥ 0.6 x the bare endpoint's req/s (the tutorial
-is shown for the multiple); keyset page 10 000 (a cursor after row 499 950 of the whole list by start) p50
-≤ 1.5 x page 1's. Writes bench/results/lists-<engine>[-<tag>].json.
+is shown for the multiple); the same list read with an API key, as an integrating app reads (a read key issued
+in the scratch database; no goal: shown beside the bare endpoint, which checks no key); keyset page 10 000 (a
+cursor after row 499 950 of the whole list by start) p50 ≤ 1.5 x page 1's. Writes
+bench/results/lists-<engine>[-<tag>].json.
 """
 
 import argparse
@@ -40,6 +42,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -65,9 +68,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.auth import service as auth_service
+from app.auth.schemas import Scope
 from app.core.config import Settings
 from app.core.crud import page_statement
-from app.core.db import create_engine
+from app.core.db import create_engine, session_scope
 from app.core.pagination import encode_cursor
 from app.core.reads import driver_statement
 from app.core.text import search_text
@@ -455,9 +460,14 @@ def _ms(text: str) -> float:
     return float(number) * UNITS_MS[unit]
 
 
-def wrk(url: str, seconds: int) -> dict[str, float]:
-    """req/s, p50 and p99 from `wrk --latency`; non-2xx answers and socket errors are counted as errors."""
+def wrk(url: str, seconds: int, key: str | None = None) -> dict[str, float]:
+    """req/s, p50 and p99 from `wrk --latency`, each request with the key if one is given (wrk sets headers from
+    a Lua script); non-2xx answers and socket errors are counted as errors."""
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "10s", url]
+    if key is not None:
+        script = Path(tempfile.gettempdir()) / "lab-registry-bench-key.lua"
+        script.write_text(f'wrk.headers["Authorization"] = "Bearer {key}"\n')
+        command[1:1] = ["-s", str(script)]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|connect|read|write|timeout):? (\d+)", output))
     return {
@@ -481,13 +491,13 @@ async def pg_sessions() -> int | None:
         await connection.close()
 
 
-async def measure(server: Server, url: str, seconds: int, postgresql: bool) -> Run:
-    await asyncio.to_thread(wrk, url, WARM_UP_SECONDS)
+async def measure(server: Server, url: str, seconds: int, postgresql: bool, key: str | None) -> Run:
+    await asyncio.to_thread(wrk, url, WARM_UP_SECONDS, key)
     # Backends report their statistics at most once a second: a pause lets them settle before each reading.
     await asyncio.sleep(1.5)
     before = await pg_sessions() if postgresql else None
     reset_peak(server.pid)
-    result = await asyncio.to_thread(wrk, url, seconds)
+    result = await asyncio.to_thread(wrk, url, seconds, key)
     peak = memory_kb(server.pid, "VmHWM")
     await asyncio.sleep(1.5)
     after = await pg_sessions() if postgresql else None
@@ -514,6 +524,13 @@ async def captured_list_sql(url: str) -> tuple[str, list[Any]]:
     assert list(parameters[:2]) == [REGION, LIMIT + 1], parameters
     assert not any(parameters[2:]), parameters
     return statement, list(parameters[2:])
+
+
+async def read_key(url: str) -> str:
+    """A read key issued in the scratch database, for the keyed scenario: what an integrating app sends."""
+    async with session_scope(Settings(database_url=url)) as session:
+        _, key = await auth_service.create_key(session, name="bench.lists", scopes=[Scope.read], expires_at=None)
+    return key
 
 
 async def deep_cursor(url: str, page: int) -> tuple[str, str]:
@@ -555,12 +572,14 @@ class Scenario:
     name: str
     server: str
     path: str
+    keyed: bool = False
 
 
 def scenarios(cursor: str, deep_page: int) -> list[Scenario]:
     page = f"region={REGION}&limit={LIMIT}"
     return [
         Scenario("list", "app", f"/api/v1/events?{page}"),
+        Scenario("list, keyed", "app", f"/api/v1/events?{page}", keyed=True),
         Scenario("bare", "bare", f"/events?{page}"),
         Scenario("tutorial", "tutorial", f"/events?{page}"),
         Scenario("page 1", "app", f"/api/v1/events?limit={LIMIT}"),
@@ -568,9 +587,17 @@ def scenarios(cursor: str, deep_page: int) -> list[Scenario]:
     ]
 
 
-def check_answers(servers: dict[str, Server], cases: Sequence[Scenario], deep_first_id: str) -> None:
-    """Every server answers the same page; the deep page starts where an offset would."""
-    bodies = {case.name: httpx2.get(servers[case.server].base_url + case.path, timeout=30).json() for case in cases}
+def check_answers(servers: dict[str, Server], cases: Sequence[Scenario], deep_first_id: str, key: str) -> None:
+    """Every server answers the same page, with a key or without; the deep page starts where an offset would."""
+    bodies = {
+        case.name: httpx2.get(
+            servers[case.server].base_url + case.path,
+            headers={"Authorization": f"Bearer {key}"} if case.keyed else {},
+            timeout=30,
+        ).json()
+        for case in cases
+    }
+    assert bodies["list, keyed"] == bodies["list"], "a keyed read answers another page than a public one"
     assert same_page(bodies["list"], bodies["bare"]), "the bare endpoint answers another page than the app"
     assert same_page(bodies["list"], bodies["tutorial"]), "the tutorial endpoint answers other events than the app"
     assert bodies["list"]["next_cursor"] == bodies["bare"]["next_cursor"], "the cursors differ"
@@ -594,6 +621,7 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
     deep_page = min(DEEP_PAGE, n // LIMIT)
     cursor, deep_first_id = await deep_cursor(url, deep_page)
     cases = scenarios(cursor, deep_page)
+    key = await read_key(url)
     baseline_env = {ENV_URL: url, ENV_SQL: sql, ENV_CONSTANTS: orjson.dumps(constants).decode()}
     postgresql = engine == "postgresql"
     load_before = os.getloadavg()
@@ -603,13 +631,15 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
         running("tutorial", uvicorn_command("bench.lists:tutorial_app"), baseline_env, "/ready") as tutorial,
     ):
         servers = {"app": app, "bare": bare, "tutorial": tutorial}
-        check_answers(servers, cases, deep_first_id)
+        check_answers(servers, cases, deep_first_id, key)
         idle = {name: megabytes(memory_kb(s.pid, "VmRSS")) for name, s in servers.items()}
         runs: dict[str, list[Run]] = {case.name: [] for case in cases}
         for round_number in range(1, rounds + 1):
             for case in cases:
                 server = servers[case.server]
-                result = await measure(server, server.base_url + case.path, seconds, postgresql)
+                result = await measure(
+                    server, server.base_url + case.path, seconds, postgresql, key if case.keyed else None
+                )
                 runs[case.name].append(result)
                 say(
                     f"round {round_number} {case.name:<12} {result.requests_per_second:8.0f} req/s  "
@@ -643,6 +673,9 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
             },
             "list_vs_tutorial": {
                 "ratio": round(kept["list"].requests_per_second / kept["tutorial"].requests_per_second, 2)
+            },
+            "keyed_vs_bare": {
+                "ratio": round(kept["list, keyed"].requests_per_second / kept["bare"].requests_per_second, 2)
             },
             "deep_vs_page_1_p50": {
                 "ratio": round(deep_ratio, 2),
@@ -681,6 +714,7 @@ def show(report: dict[str, Any]) -> None:
     notes = {
         "list": f"x{goals['list_vs_bare']['ratio']} of bare (goal {goals['list_vs_bare']['goal']}), "
         f"x{goals['list_vs_tutorial']['ratio']} of tutorial",
+        "list, keyed": f"x{goals['keyed_vs_bare']['ratio']} of bare (no goal: the bare endpoint checks no key)",
     }
     deep = list(results)[-1]
     notes[deep] = f"p50 x{goals['deep_vs_page_1_p50']['ratio']} of page 1 (goal {goals['deep_vs_page_1_p50']['goal']})"
