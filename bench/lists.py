@@ -12,7 +12,7 @@ Three servers then run side by side, each one uvicorn process with one worker, u
 - `app`: `lab-registry serve --workers 1`, as in production (JSON access log, to /tmp/lab-registry-bench-*.log);
 - `bare`: a Starlette endpoint that runs the very SQL the app sends for the list (caught on its way to the
   driver, and checked to answer the same page) on a raw driver pool — asyncpg on PostgreSQL; on SQLite as many
-  aiosqlite connections (each its own thread) as the app reads public pages on (SQLITE_READERS) — and writes
+  aiosqlite connections (each its own thread) as the app reads list pages on (SQLITE_READERS) — and writes
   the page with orjson, JSON columns passed through;
 - `tutorial`: the FastAPI + SQLModel tutorial style: a sync `Session` per request (psycopg2 on PostgreSQL, the
   sqlite3 module on SQLite), `select(Event)` ORM objects, `response_model=list[EventRead]`, a `def` endpoint.

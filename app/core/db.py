@@ -108,7 +108,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def create_reader(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
-    """The engine public list pages are read on (`app.core.direct`): on SQLite one of its own with
+    """The engine list pages are read on by the direct way (`app.core.direct`): on SQLite one of its own with
     SQLITE_READERS connections, so that many concurrent reads do not mean as many threads, while streamed exports
     and writes keep the main pool; on PostgreSQL the main engine."""
     if not settings.is_sqlite:
