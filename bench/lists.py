@@ -74,7 +74,7 @@ from app.core.config import Settings
 from app.core.crud import page_statement
 from app.core.db import create_engine, session_scope
 from app.core.pagination import encode_cursor
-from app.core.reads import driver_statement
+from app.core.reads import bound_statement
 from app.core.text import search_text
 from app.demo.catalog import CAMPAIGN_TOPICS, FORMAT_PREFIXES, LESSONS, TRAINING_COURSES
 from app.demo.dataset import CAMPAIGN_SLUG
@@ -513,9 +513,9 @@ async def captured_list_sql(url: str) -> tuple[str, list[Any]]:
     engine = create_engine(Settings(database_url=url))
     try:
         params = EventFilters.model_validate({"region": REGION, "limit": LIMIT})
-        where = events_service.filters(params)
-        stmt = page_statement(events_service.SPEC, where, params.list_query(params.sort), EventRead)
-        sent = driver_statement(stmt, engine.dialect)
+        query = params.list_query(params.sort)
+        page = page_statement(events_service.SPEC, events_service.FILTERS, params, query, EventRead)
+        sent = bound_statement(page.key, page.build, page.values, engine.dialect)
     finally:
         await engine.dispose()
     assert sent is not None, "the list's statement is executed by SQLAlchemy, not sent as driver SQL"

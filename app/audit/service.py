@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.schemas import AuditFilters
 from app.core.crud import PageResult
-from app.core.pagination import SortKey, next_cursor, seek
+from app.core.pagination import SortKey, cursor_values, next_cursor, seek
 from app.models.audit import AuditEntry
 
 _TABLE = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -36,7 +36,8 @@ def _filters(params: AuditFilters) -> list[ColumnElement[bool]]:
 async def list_entries(session: AsyncSession, params: AuditFilters) -> PageResult:
     """A keyset page of the trail: the id is the position, so a deep page is one index seek."""
     key = SORTS[params.sort]
-    stmt = seek(select(_TABLE).where(*_filters(params)), key, _TABLE.c.id, params.cursor, params.sort)
+    after = None if params.cursor is None else cursor_values(params.cursor, params.sort, key, _TABLE.c.id)
+    stmt = seek(select(_TABLE).where(*_filters(params)), key, _TABLE.c.id, after)
     rows = (await session.execute(stmt.limit(params.limit + 1))).mappings().all()
     return PageResult(
         rows=rows[: params.limit], next_cursor=next_cursor(rows, params.limit, key, params.sort), total=None

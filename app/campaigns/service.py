@@ -1,11 +1,14 @@
 """Use cases of campaigns."""
 
+import operator
+
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.campaigns.schemas import CampaignCreate, CampaignFilters, CampaignRead
 from app.core import crud
 from app.core.crud import Blocker, PageResult, ResourceSpec
+from app.core.filters import Filter, compare, where
 from app.core.pagination import sorts_for
 from app.models import Campaign, Event
 
@@ -22,17 +25,20 @@ SPEC = ResourceSpec(
 )
 
 
+FILTERS: tuple[Filter, ...] = (
+    *crud.common(SPEC),
+    compare("starts_after", SPEC.column("starts_on"), operator.ge),
+    compare("starts_before", SPEC.column("starts_on"), operator.lt),
+)
+
+
 def filters(params: CampaignFilters) -> list[ColumnElement[bool]]:
-    where = crud.common_filters(SPEC, params.q, params.updated_since)
-    if params.starts_after is not None:
-        where.append(SPEC.column("starts_on") >= params.starts_after)
-    if params.starts_before is not None:
-        where.append(SPEC.column("starts_on") < params.starts_before)
-    return where
+    """The conditions of the campaign list's filters, for exports."""
+    return where(FILTERS, params)
 
 
 async def list_campaigns(connection: AsyncConnection, params: CampaignFilters) -> PageResult:
-    return await crud.list_page(connection, SPEC, filters(params), params.list_query(params.sort), CampaignRead)
+    return await crud.list_page(connection, SPEC, FILTERS, params, params.list_query(params.sort), CampaignRead)
 
 
 async def get_campaign(session: AsyncSession, ident: str) -> Campaign:

@@ -8,13 +8,12 @@ one place.
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, ScalarSelect, Select, Table, case, func, or_, select
+from sqlalchemy import ColumnElement, Integer, ScalarSelect, Select, Table, bindparam, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -22,11 +21,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlmodel import SQLModel
 
-from app.core import audit
+from app.core import audit, filters
 from app.core.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
-from app.core.pagination import SortKey, next_cursor, seek
-from app.core.reads import fetch_rows
-from app.core.text import fold, like_escape, search_text, slugify
+from app.core.filters import Filter, Prepared, given, where
+from app.core.pagination import SortKey, cursor_values, next_cursor, seek
+from app.core.reads import fetch_bound
+from app.core.text import like_escape, search_text, slugify
 from app.models.base import Entity, utcnow
 
 ModelT = TypeVar("ModelT", bound=Entity)
@@ -121,17 +121,28 @@ async def get(session: AsyncSession, spec: ResourceSpec[ModelT], ident: str) -> 
     return found
 
 
-def reference_ids(model: type[Entity], value: str, *extra_keys: str) -> Select[Any]:
-    """Ids of the rows a filter value names: by id, slug, external_id or other unique keys."""
-    table = model.__table__  # type: ignore[attr-defined]
+def reference_shape(value: str) -> Prepared:
+    """A filter value naming a row: by id when it is a UUID (shape True, the UUID), else by its text."""
     as_uuid = _parse_uuid(value)
-    if as_uuid is not None:
-        return select(table.c.id).where(table.c.id == as_uuid)
+    return (True, (as_uuid,)) if as_uuid is not None else (False, (value,))
+
+
+def named_ids(model: type[Entity], by_id: bool, value: Any, extra_keys: Sequence[str] = ()) -> Select[Any]:
+    """Ids of the rows `value` names (see `reference_shape`): its id, else slug, external_id or `extra_keys`."""
+    table = model.__table__  # type: ignore[attr-defined]
+    if by_id:
+        return select(table.c.id).where(table.c.id == value)
     keys = [k for k in ("slug", "external_id", *extra_keys) if k in table.c]
     return select(table.c.id).where(or_(*(table.c[k] == value for k in keys)))
 
 
-def reference_id(model: type[Entity], value: str) -> ScalarSelect[Any]:
+def reference_ids(model: type[Entity], value: str, *extra_keys: str) -> Select[Any]:
+    """Ids of the rows a filter value names: by id, slug, external_id or other unique keys."""
+    by_id, (named,) = reference_shape(value)
+    return named_ids(model, bool(by_id), named, extra_keys)
+
+
+def _named_id(model: type[Entity], by_id: bool, value: Any) -> ScalarSelect[Any]:
     """The id of the one row a filter value names — by id, else slug, else external_id — as a scalar subquery.
 
     `column = (SELECT …)` is evaluated once and then seeks an index on (column, sort key) in order, where
@@ -139,30 +150,33 @@ def reference_id(model: type[Entity], value: str) -> ScalarSelect[Any]:
     November) were found by walking every earlier event, 2 s instead of a millisecond.
     """
     table = model.__table__  # type: ignore[attr-defined]
-    as_uuid = _parse_uuid(value)
-    if as_uuid is not None:
-        return select(table.c.id).where(table.c.id == as_uuid).scalar_subquery()
+    if by_id:
+        return named_ids(model, by_id, value).scalar_subquery()
     keys = [k for k in ("slug", "external_id") if k in table.c]
     # A slug and another row's external_id may be the same text: the slug wins.
     preference = case(*((table.c[k] == value, rank) for rank, k in enumerate(keys)), else_=len(keys))
-    matches = select(table.c.id).where(or_(*(table.c[k] == value for k in keys)))
-    return matches.order_by(preference).limit(1).scalar_subquery()
+    return named_ids(model, by_id, value).order_by(preference).limit(1).scalar_subquery()
 
 
-def search_clauses(spec: ResourceSpec[Any], q: str | None) -> list[ColumnElement[bool]]:
-    """Every word of `q` must appear in the folded search text: accents and case never matter."""
-    if not q:
-        return []
-    column = spec.column("search_text")
-    return [column.like(f"%{like_escape(word)}%", escape="\\") for word in fold(q).split()]
+def reference(
+    param: str, column: KeyedColumnElement[Any], model: type[Entity], *, one: bool = False, correlate: bool = True
+) -> Filter:
+    """`column` holds a row the value names by id, slug or external_id; `one`: the row the value names first,
+    compared with `=` (see `_named_id`); `correlate=False` when the rows named are of the list's own table."""
+
+    def build(by_id: Hashable, values: Sequence[Any]) -> list[ColumnElement[bool]]:
+        if one:
+            return [column == _named_id(model, bool(by_id), values[0])]
+        ids = named_ids(model, bool(by_id), values[0])
+        return [column.in_(ids if correlate else ids.correlate(None))]
+
+    return Filter(param, reference_shape, build)
 
 
-def common_filters(spec: ResourceSpec[Any], q: str | None, updated_since: datetime | None) -> list[ColumnElement[bool]]:
-    """The filters every list takes: words to find, and `updated_since` for incremental sync."""
-    where = search_clauses(spec, q)
-    if updated_since is not None:
-        where.append(spec.column("updated_at") >= updated_since)
-    return where
+def common(spec: ResourceSpec[Any]) -> tuple[Filter, ...]:
+    """The filters every list of the resource takes (see `filters.common`)."""
+    table = spec.table
+    return filters.common(table.c.get("search_text"), table.c.updated_at)
 
 
 _selected: dict[tuple[Table, type[BaseModel] | None], Select[Any]] = {}
@@ -170,7 +184,7 @@ _selected: dict[tuple[Table, type[BaseModel] | None], Select[Any]] = {}
 
 def _page_select(spec: ResourceSpec[Any], read_model: type[BaseModel] | None) -> Select[Any]:
     """`SELECT` of the columns the response shows, in its order (every column but the search text when it is
-    not said); built once per list, since statements are immutable and each request only adds to a copy."""
+    not said); built once per list, since statements are immutable and each page's statement adds to a copy."""
     stmt = _selected.get((spec.table, read_model))
     if stmt is None:
         table = spec.table
@@ -185,35 +199,76 @@ def _page_select(spec: ResourceSpec[Any], read_model: type[BaseModel] | None) ->
     return stmt
 
 
+@dataclass(frozen=True)
+class PageStatement:
+    """A page's SELECT as `reads.fetch_bound` takes it: what its SQL depends on (`key`), how to build it with
+    named parameters (`build`, once per key) and this request's values for them."""
+
+    key: Hashable
+    build: Callable[[], Select[Any]]
+    values: dict[str, Any]
+
+
+def page_statement(
+    spec: ResourceSpec[Any],
+    declared: Sequence[Filter],
+    params: Any,
+    query: ListQuery,
+    read_model: type[BaseModel] | None = None,
+    within: Mapping[str, Any] | None = None,
+) -> PageStatement:
+    """The SELECT of a page: the filters the params give and `column = value` for each of `within` (the parent
+    of a nested list), after the cursor in the sort's order, limit + 1 rows."""
+    active = given(declared, params)
+    inside = tuple((within or {}).items())
+    sort_key = spec.sorts[query.sort]
+    values: dict[str, Any] = {"page_limit": query.limit + 1}
+    for found in active:
+        values.update(found.named())
+    values.update((f"within_{name}", value) for name, value in inside)
+    if query.cursor is not None:
+        values["after_key"], values["after_id"] = cursor_values(query.cursor, query.sort, sort_key, spec.table.c.id)
+
+    def build() -> Select[Any]:
+        id_type = spec.table.c.id.type
+        clauses = [clause for found in active for clause in found.filter.build(found.shape, found.binds())]
+        clauses += [spec.column(name) == bindparam(f"within_{name}") for name, _ in inside]
+        stmt = _page_select(spec, read_model).where(*clauses)
+        cursor = None
+        if query.cursor is not None:
+            cursor = bindparam("after_key", type_=sort_key.column.type), bindparam("after_id", type_=id_type)
+        return seek(stmt, sort_key, spec.table.c.id, cursor).limit(bindparam("page_limit", type_=Integer()))
+
+    shapes = tuple((found.filter.param, found.shape, len(found.values)) for found in active)
+    key = (spec.table, read_model, query.sort, query.cursor is not None, shapes, tuple(name for name, _ in inside))
+    return PageStatement(key, build, values)
+
+
 async def list_page(
     connection: AsyncConnection,
     spec: ResourceSpec[Any],
-    where: Sequence[ColumnElement[bool]],
+    declared: Sequence[Filter],
+    params: Any,
     query: ListQuery,
     read_model: type[BaseModel] | None = None,
+    *,
+    within: Mapping[str, Any] | None = None,
 ) -> PageResult:
     """One keyset page: an index seek after the cursor, limit + 1 rows to know whether another page follows.
 
-    Only the columns of `read_model` are read, as JSON-ready values (`reads.fetch_rows`): no ORM object, no
-    SQLAlchemy row on the hot path.
+    Only the columns of `read_model` are read, as JSON-ready values, from a statement kept per shape
+    (`reads.fetch_bound`): no ORM object, no SQLAlchemy row, no statement built again on the hot path.
     """
-    rows = await fetch_rows(connection, page_statement(spec, where, query, read_model))
+    page = page_statement(spec, declared, params, query, read_model, within)
+    rows = await fetch_bound(connection, page.key, page.build, page.values)
     total = None
     if query.include_total:
-        total = (await connection.execute(select(func.count()).select_from(spec.table).where(*where))).scalar_one()
+        counted = where(declared, params, {spec.column(name): value for name, value in (within or {}).items()})
+        total = (await connection.execute(select(func.count()).select_from(spec.table).where(*counted))).scalar_one()
     key = spec.sorts[query.sort]
     return PageResult(
         rows=rows[: query.limit], next_cursor=next_cursor(rows, query.limit, key, query.sort), total=total
     )
-
-
-def page_statement(
-    spec: ResourceSpec[Any], where: Sequence[ColumnElement[bool]], query: ListQuery, read_model: type[BaseModel] | None
-) -> Select[Any]:
-    """The SELECT of a page: after the cursor in the sort's order, limit + 1 rows."""
-    key = spec.sorts[query.sort]
-    stmt = seek(_page_select(spec, read_model).where(*where), key, spec.table.c.id, query.cursor, query.sort)
-    return stmt.limit(query.limit + 1)
 
 
 async def _check_references(session: AsyncSession, spec: ResourceSpec[Any], values: Mapping[str, Any]) -> None:

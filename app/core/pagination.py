@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from app.core.errors import BadRequest
@@ -83,18 +83,26 @@ def _typed(column: KeyedColumnElement[Any], raw: Any) -> Any:
     raise BadRequest("The cursor is not valid; start again without one.")
 
 
-def seek(
-    stmt: Select[Any], key: SortKey, id_column: KeyedColumnElement[Any], cursor: str | None, sort: str
-) -> Select[Any]:
-    """Order by the sort key then id, and start after the cursor's row when one is given."""
-    stmt = stmt.order_by(*_ordering(key.column, key.descending, id_column))
-    if cursor is None:
-        return stmt
+def cursor_values(cursor: str, sort: str, key: SortKey, id_column: KeyedColumnElement[Any]) -> tuple[Any, Any]:
+    """The sort key value and id of the row a cursor was made after, as their columns' Python types."""
     raw_value, raw_id = decode_cursor(cursor, sort)
-    value, row_id = _typed(key.column, raw_value), _typed(id_column, raw_id)
-    pair = tuple_(key.column, id_column)
-    after: ColumnElement[bool] = pair < (value, row_id) if key.descending else pair > (value, row_id)
-    return stmt.where(after)
+    return _typed(key.column, raw_value), _typed(id_column, raw_id)
+
+
+def seek(
+    stmt: Select[Any], key: SortKey, id_column: KeyedColumnElement[Any], after: tuple[Any, Any] | None
+) -> Select[Any]:
+    """Order by the sort key then id, and start after the row whose (key, id) is `after` when given (values, or
+    parameters to bind them)."""
+    stmt = stmt.order_by(*_ordering(key.column, key.descending, id_column))
+    if after is None:
+        return stmt
+    columns = (key.column, id_column)
+    row = tuple_(
+        *(v if isinstance(v, ColumnElement) else literal(v, c.type) for v, c in zip(after, columns, strict=True))
+    )
+    following: ColumnElement[bool] = tuple_(*columns) < row if key.descending else tuple_(*columns) > row
+    return stmt.where(following)
 
 
 @cache

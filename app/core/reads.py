@@ -4,15 +4,17 @@ JSON-ready values (or, for the key a keyed read presents, into the values SQLAlc
 SQLAlchemy already caches compiled SQL, but every execution still builds an execution context and runs a
 result processor per value: on SQLite each instant is parsed into a datetime and each UUID into a `uuid.UUID`,
 only for orjson to write them back as the text they were (a third of a list request's time, profiled). Here a
-page's statement is compiled once per shape (its cache key: the same filters, sort and paging, whatever their
+statement is compiled once per shape (its cache key: the same filters, sort and paging, whatever their
 values), sent as driver SQL with its values in order, and the few column types whose stored form is not what
-the API writes are converted straight to that form. The statement runs on a connection of the engine's pool,
+the API writes are converted straight to that form. List pages go one step further (`fetch_bound`): their
+statement is built with named parameters once per shape of their filters (app.core.filters), so a page
+neither builds a statement nor computes its cache key. The statement runs on a connection of the engine's pool,
 checked out and returned as any other; the driver runs it, so SQLAlchemy's statement events do not see it (the
 statement-count test listens to the drivers), and a driver error is run again through SQLAlchemy, which
 translates it (a lost connection is a 503).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,8 @@ class _Shape:
     processors: tuple[tuple[str, Converter | None], ...]
     names: tuple[str, ...]
     converters: tuple[tuple[int, Converter], ...]
+    constants: dict[str, Any]
+    """Values the statement itself holds (`LIMIT 1` of a subquery), for a statement kept with named parameters."""
 
 
 _shapes: dict[tuple[Any, ...], _Shape | None] = {}
@@ -105,7 +109,20 @@ def _shape(stmt: Select[Any], key: Any, dialect: Dialect, typed: bool) -> _Shape
         for index, column in enumerate(columns)
         if (converter := _converter(column.type, dialect, typed)) is not None
     )
-    return _Shape(compiled, processors, names, converters)
+    constants = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+    return _Shape(compiled, processors, names, converters, constants)
+
+
+def _kept(dialect: Dialect, typed: bool, key: Hashable, make: Callable[[], _Shape | None]) -> _Shape | None:
+    """The shape kept for the statement `key` stands for on this dialect, made by `make()` the first time."""
+    shape_key = (dialect.name, dialect.driver, dialect.server_version_info, typed, key)
+    if shape_key in _shapes:
+        return _shapes[shape_key]
+    shape = make()
+    if len(_shapes) >= _MAX_SHAPES:
+        del _shapes[next(iter(_shapes))]
+    _shapes[shape_key] = shape
+    return shape
 
 
 def _shape_for(stmt: Select[Any], dialect: Dialect, typed: bool = False) -> tuple[_Shape, Any] | None:
@@ -114,14 +131,7 @@ def _shape_for(stmt: Select[Any], dialect: Dialect, typed: bool = False) -> tupl
     key = stmt._generate_cache_key()
     if key is None:
         return None
-    shape_key = (dialect.name, dialect.driver, dialect.server_version_info, typed, key.key)
-    if shape_key in _shapes:
-        shape = _shapes[shape_key]
-    else:
-        shape = _shape(stmt, key, dialect, typed)
-        if len(_shapes) >= _MAX_SHAPES:
-            del _shapes[next(iter(_shapes))]
-        _shapes[shape_key] = shape
+    shape = _kept(dialect, typed, key.key, lambda: _shape(stmt, key, dialect, typed))
     return None if shape is None else (shape, key)
 
 
@@ -131,13 +141,23 @@ def _values(shape: _Shape, key: Any) -> tuple[Any, ...]:
     return tuple(given[name] if processor is None else processor(given[name]) for name, processor in shape.processors)
 
 
-def driver_statement(stmt: Select[Any], dialect: Dialect) -> tuple[str, tuple[Any, ...]] | None:
-    """The SQL and values `fetch_rows` sends the driver for the statement; None when SQLAlchemy executes it."""
-    found = _shape_for(stmt, dialect)
-    if found is None:
-        return None
-    shape, key = found
-    return shape.compiled.string, _values(shape, key)
+def _bound_shape(key: Hashable, build: Callable[[], Select[Any]], dialect: Dialect) -> _Shape | None:
+    """The shape of a statement kept with named parameters, built and compiled once per key."""
+    return _kept(dialect, False, ("bound", key), lambda: _shape(build(), None, dialect, False))
+
+
+def _bound_values(shape: _Shape, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The values named, with the statement's own constants, in order and as the driver takes them."""
+    given = {**shape.constants, **values}
+    return tuple(given[name] if processor is None else processor(given[name]) for name, processor in shape.processors)
+
+
+def bound_statement(
+    key: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any], dialect: Dialect
+) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL and values `fetch_bound` sends the driver; None when SQLAlchemy executes the statement."""
+    shape = _bound_shape(key, build, dialect)
+    return None if shape is None else (shape.compiled.string, _bound_values(shape, values))
 
 
 async def _fetch(connection: AsyncConnection, sql: str, values: tuple[Any, ...]) -> Sequence[Any]:
@@ -157,6 +177,31 @@ async def _fetch(connection: AsyncConnection, sql: str, values: tuple[Any, ...])
     return (await connection.exec_driver_sql(sql, values)).all()
 
 
+def _json_ready(shape: _Shape, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    names, converters = shape.names, shape.converters
+    if not converters or not rows:
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    # Column by column: one comprehension a converted column costs far less than a loop over each row's values.
+    columns = list(zip(*rows, strict=True))
+    for index, convert in converters:
+        columns[index] = tuple([None if value is None else convert(value) for value in columns[index]])
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+async def fetch_bound(
+    connection: AsyncConnection, key: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The rows, as `fetch_rows` gives them, of a statement whose SQL depends only on `key`: `build()` makes it
+    with named parameters once per key, and each call binds `values` to them — no statement is built and no
+    cache key computed on the way (see `app.core.filters`)."""
+    shape = _bound_shape(key, build, connection.dialect)
+    if shape is None:
+        result = await connection.execute(build(), dict(values))
+        names = tuple(result.keys())
+        return [dict(zip(names, row, strict=True)) for row in result]
+    return _json_ready(shape, await _fetch(connection, shape.compiled.string, _bound_values(shape, values)))
+
+
 async def fetch_rows(connection: AsyncConnection, stmt: Select[Any], *, typed: bool = False) -> list[dict[str, Any]]:
     """The statement's rows as dicts of JSON-ready values (the API's text for UUIDs, and for instants on SQLite;
     what the column's type reads for the rest); `typed`, of the Python values SQLAlchemy's own execution gives
@@ -167,12 +212,4 @@ async def fetch_rows(connection: AsyncConnection, stmt: Select[Any], *, typed: b
         names = tuple(result.keys())
         return [dict(zip(names, row, strict=True)) for row in result]
     shape, key = found
-    rows = await _fetch(connection, shape.compiled.string, _values(shape, key))
-    names, converters = shape.names, shape.converters
-    if not converters or not rows:
-        return [dict(zip(names, row, strict=True)) for row in rows]
-    # Column by column: one comprehension a converted column costs far less than a loop over each row's values.
-    columns = list(zip(*rows, strict=True))
-    for index, convert in converters:
-        columns[index] = tuple([None if value is None else convert(value) for value in columns[index]])
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    return _json_ready(shape, await _fetch(connection, shape.compiled.string, _values(shape, key)))

@@ -1,5 +1,7 @@
 """Use cases of events: where and when they happen, read in the time zone they happen in, stored in UTC."""
 
+import operator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.core import crud
 from app.core.crud import PageResult, Reference, ResourceSpec
 from app.core.errors import FieldError, InvalidInput
+from app.core.filters import Filter, compare, where
 from app.core.pagination import sorts_for
 from app.events.schemas import EventCreate, EventFilters, EventRead
-from app.models import Campaign, Entity, Event, EventFormat, Lab, Organization, Project, Region, Theme
+from app.models import Campaign, Event, EventFormat, Lab, Organization, Project, Region, Theme
 from app.reference.data import PARIS, timezone_for_region
 
 SPEC = ResourceSpec(
@@ -90,48 +93,45 @@ async def _row_values(session: AsyncSession, data: EventCreate) -> dict[str, Any
     return values
 
 
-def filters(params: EventFilters) -> list[ColumnElement[bool]]:
-    where = crud.common_filters(SPEC, params.q, params.updated_since)
-    column = SPEC.column
-    if params.region:
-        where.append(column("region_code") == params.region)
-    references: tuple[tuple[str | None, str, type[Entity]], ...] = (
-        (params.lab, "lab_id", Lab),
-        (params.organizer, "organizer_organization_id", Organization),
-        (params.project, "project_id", Project),
-        (params.campaign, "campaign_id", Campaign),
-    )
-    for value, name, model in references:
-        if value:
-            where.append(column(name) == crud.reference_id(model, value))
-    if params.theme:
-        where.append(column("theme_code") == params.theme)
-    if params.format:
-        where.append(column("format") == params.format)
-    if params.status:
-        where.append(column("status") == params.status)
-    if params.attendance_mode:
-        where.append(column("attendance_mode") == params.attendance_mode)
-    if params.audience:
-        where.append(column("audience") == params.audience)
+def _paris_instant(param: str) -> Callable[[datetime], datetime]:
+    """A filter's instant in UTC, read as Paris time when it has no offset."""
     paris = ZoneInfo(PARIS)
-    if params.starts_after is not None:
-        where.append(column("starts_at") >= to_utc(params.starts_after, paris, ["query", "starts_after"]))
-    if params.starts_before is not None:
-        where.append(column("starts_at") < to_utc(params.starts_before, paris, ["query", "starts_before"]))
-    return where
+    return lambda value: to_utc(value, paris, ["query", param])
+
+
+_column = SPEC.column
+FILTERS: tuple[Filter, ...] = (
+    *crud.common(SPEC),
+    compare("region", _column("region_code")),
+    crud.reference("lab", _column("lab_id"), Lab, one=True),
+    crud.reference("organizer", _column("organizer_organization_id"), Organization, one=True),
+    crud.reference("project", _column("project_id"), Project, one=True),
+    crud.reference("campaign", _column("campaign_id"), Campaign, one=True),
+    compare("theme", _column("theme_code")),
+    compare("format", _column("format")),
+    compare("status", _column("status")),
+    compare("attendance_mode", _column("attendance_mode")),
+    compare("audience", _column("audience")),
+    compare("starts_after", _column("starts_at"), operator.ge, _paris_instant("starts_after")),
+    compare("starts_before", _column("starts_at"), operator.lt, _paris_instant("starts_before")),
+)
+
+
+def filters(params: EventFilters) -> list[ColumnElement[bool]]:
+    """The conditions of the event list's filters, for exports, calendars and stats."""
+    return where(FILTERS, params)
 
 
 async def list_events(
     connection: AsyncConnection, params: EventFilters, *, lab: Lab | None = None, campaign: Campaign | None = None
 ) -> PageResult:
     """The filtered page; `lab` or `campaign` narrow it for the lists nested under them."""
-    where = filters(params)
-    if lab is not None:
-        where.append(SPEC.column("lab_id") == lab.id)
+    within = {"lab_id": lab.id} if lab is not None else {}
     if campaign is not None:
-        where.append(SPEC.column("campaign_id") == campaign.id)
-    return await crud.list_page(connection, SPEC, where, params.list_query(params.sort), EventRead)
+        within["campaign_id"] = campaign.id
+    return await crud.list_page(
+        connection, SPEC, FILTERS, params, params.list_query(params.sort), EventRead, within=within
+    )
 
 
 async def get_event(session: AsyncSession, ident: str) -> Event:

@@ -146,7 +146,7 @@ async def stream_rows(
     """The matching rows in the list's order, from a server-side cursor fetched `YIELD_PER` at a time."""
     table = spec.table
     columns = [c for c in table.c if c.key != "search_text"]
-    stmt = seek(select(*columns).where(*where), spec.sorts[sort], table.c.id, None, sort)
+    stmt = seek(select(*columns).where(*where), spec.sorts[sort], table.c.id, None)
     result = await session.stream(stmt.execution_options(yield_per=YIELD_PER))
     async for row in result.mappings():
         yield row

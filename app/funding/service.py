@@ -15,7 +15,9 @@ aggregate statement, so a concurrent writer waits and then sees this one's resul
 stream before allocation. A refusal is a Conflict naming the figures in integer cents; nothing is written.
 """
 
+import operator
 import uuid
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, RowMapping, func, select
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
 from app.core.errors import Conflict, NotFound
+from app.core.filters import Filter, Prepared, common, compare, where
 from app.core.locking import lock_for_update
 from app.core.pagination import sorts_for
 from app.funding.schemas import (
@@ -142,20 +145,33 @@ def stream_code(ident: str) -> str:
     return ident.upper()
 
 
-def stream_ids(value: str) -> CompoundSelect[Any]:
+def _stream_shape(value: str) -> Prepared:
+    by_id, named = crud.reference_shape(value)
+    return by_id, (*named, stream_code(value))
+
+
+def _streams_named(by_id: Hashable, values: Sequence[Any]) -> CompoundSelect[Any]:
     """Streams a filter names: by id, external_id or code, the code in any case as in paths."""
-    by_code = select(STREAM_SPEC.column("id")).where(STREAM_SPEC.column("code") == stream_code(value))
-    return crud.reference_ids(FundingStream, value, "code").union(by_code)
+    by_code = select(STREAM_SPEC.column("id")).where(STREAM_SPEC.column("code") == values[1])
+    return crud.named_ids(FundingStream, bool(by_id), values[0], ("code",)).union(by_code)
+
+
+def stream_ids(value: str) -> CompoundSelect[Any]:
+    """Streams a filter value names (for stats)."""
+    return _streams_named(*_stream_shape(value))
+
+
+STREAM_FILTERS: tuple[Filter, ...] = crud.common(STREAM_SPEC)
 
 
 def stream_filters(params: FundingStreamFilters) -> list[ColumnElement[bool]]:
-    return crud.common_filters(STREAM_SPEC, params.q, params.updated_since)
+    """The conditions of the stream list's filters, for exports."""
+    return where(STREAM_FILTERS, params)
 
 
 async def list_streams(connection: AsyncConnection, params: FundingStreamFilters) -> PageResult:
-    return await crud.list_page(
-        connection, STREAM_SPEC, stream_filters(params), params.list_query(params.sort), FundingStreamRead
-    )
+    query = params.list_query(params.sort)
+    return await crud.list_page(connection, STREAM_SPEC, STREAM_FILTERS, params, query, FundingStreamRead)
 
 
 async def get_stream(session: AsyncSession, ident: str) -> FundingStream:
@@ -191,32 +207,30 @@ async def delete_stream(session: AsyncSession, stream: FundingStream) -> None:
     await crud.delete(session, STREAM_SPEC, stream)
 
 
+_allocation = ALLOCATION_SPEC.column
+ALLOCATION_FILTERS: tuple[Filter, ...] = (
+    *crud.common(ALLOCATION_SPEC),
+    Filter(
+        "stream", _stream_shape, lambda by_id, values: [_allocation("stream_id").in_(_streams_named(by_id, values))]
+    ),
+    crud.reference("lab", _allocation("lab_id"), Lab),
+    crud.reference("project", _allocation("project_id"), Project),
+    crud.reference("organization", _allocation("organization_id"), Organization),
+    compare("status", _allocation("status")),
+    compare("nature", _allocation("nature")),
+    compare("decided_after", _allocation("decided_on"), operator.ge),
+    compare("decided_before", _allocation("decided_on"), operator.le),
+)
+
+
 def allocation_filters(params: AllocationFilters) -> list[ColumnElement[bool]]:
-    where = crud.common_filters(ALLOCATION_SPEC, params.q, params.updated_since)
-    column = ALLOCATION_SPEC.column
-    if params.stream:
-        where.append(column("stream_id").in_(stream_ids(params.stream)))
-    if params.lab:
-        where.append(column("lab_id").in_(crud.reference_ids(Lab, params.lab)))
-    if params.project:
-        where.append(column("project_id").in_(crud.reference_ids(Project, params.project)))
-    if params.organization:
-        where.append(column("organization_id").in_(crud.reference_ids(Organization, params.organization)))
-    if params.status:
-        where.append(column("status") == params.status)
-    if params.nature:
-        where.append(column("nature") == params.nature)
-    if params.decided_after:
-        where.append(column("decided_on") >= params.decided_after)
-    if params.decided_before:
-        where.append(column("decided_on") <= params.decided_before)
-    return where
+    """The conditions of the allocation list's filters, for exports and stats."""
+    return where(ALLOCATION_FILTERS, params)
 
 
 async def list_allocations(connection: AsyncConnection, params: AllocationFilters) -> PageResult:
-    return await crud.list_page(
-        connection, ALLOCATION_SPEC, allocation_filters(params), params.list_query(params.sort), AllocationRead
-    )
+    query = params.list_query(params.sort)
+    return await crud.list_page(connection, ALLOCATION_SPEC, ALLOCATION_FILTERS, params, query, AllocationRead)
 
 
 async def get_allocation(session: AsyncSession, ident: str) -> Allocation:
@@ -276,21 +290,27 @@ async def delete_allocation(session: AsyncSession, allocation: Allocation) -> No
     await crud.delete(session, ALLOCATION_SPEC, allocation)
 
 
+# Disbursements carry no text to search: `q` is ignored, as their query model says.
+DISBURSEMENT_FILTERS: tuple[Filter, ...] = (
+    *common(None, DISBURSEMENT_SPEC.column("updated_at")),
+    compare("paid_after", DISBURSEMENT_SPEC.column("paid_on"), operator.ge),
+    compare("paid_before", DISBURSEMENT_SPEC.column("paid_on"), operator.le),
+)
+
+
 def disbursement_filters(allocation: Allocation, params: DisbursementFilters) -> list[ColumnElement[bool]]:
-    where = crud.common_filters(DISBURSEMENT_SPEC, None, params.updated_since)
-    where.append(DISBURSEMENT_SPEC.column("allocation_id") == allocation.id)
-    if params.paid_after:
-        where.append(DISBURSEMENT_SPEC.column("paid_on") >= params.paid_after)
-    if params.paid_before:
-        where.append(DISBURSEMENT_SPEC.column("paid_on") <= params.paid_before)
-    return where
+    """The conditions of an allocation's disbursement list, for exports."""
+    return where(DISBURSEMENT_FILTERS, params, {DISBURSEMENT_SPEC.column("allocation_id"): allocation.id})
 
 
 async def list_disbursements(
     connection: AsyncConnection, allocation: Allocation, params: DisbursementFilters
 ) -> PageResult:
-    where = disbursement_filters(allocation, params)
-    return await crud.list_page(connection, DISBURSEMENT_SPEC, where, params.list_query(params.sort), DisbursementRead)
+    query = params.list_query(params.sort)
+    within = {"allocation_id": allocation.id}
+    return await crud.list_page(
+        connection, DISBURSEMENT_SPEC, DISBURSEMENT_FILTERS, params, query, DisbursementRead, within=within
+    )
 
 
 async def get_disbursement(session: AsyncSession, allocation: Allocation, ident: str) -> Disbursement:

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
+from app.core.filters import Filter, compare, where
 from app.core.pagination import sorts_for
 from app.labs.schemas import LabCreate, LabFilters, LabRead
 from app.models import Allocation, Event, Lab, Organization, Project, Region
@@ -30,19 +31,21 @@ SPEC = ResourceSpec(
 )
 
 
+FILTERS: tuple[Filter, ...] = (
+    *crud.common(SPEC),
+    compare("region", SPEC.column("region_code")),
+    compare("status", SPEC.column("status")),
+    crud.reference("host", SPEC.column("host_organization_id"), Organization),
+)
+
+
 def filters(params: LabFilters) -> list[ColumnElement[bool]]:
-    where = crud.common_filters(SPEC, params.q, params.updated_since)
-    if params.region:
-        where.append(SPEC.column("region_code") == params.region)
-    if params.status:
-        where.append(SPEC.column("status") == params.status)
-    if params.host:
-        where.append(SPEC.column("host_organization_id").in_(crud.reference_ids(Organization, params.host)))
-    return where
+    """The conditions of the lab list's filters, for exports."""
+    return where(FILTERS, params)
 
 
 async def list_labs(connection: AsyncConnection, params: LabFilters) -> PageResult:
-    return await crud.list_page(connection, SPEC, filters(params), params.list_query(params.sort), LabRead)
+    return await crud.list_page(connection, SPEC, FILTERS, params, params.list_query(params.sort), LabRead)
 
 
 async def get_lab(session: AsyncSession, ident: str) -> Lab:

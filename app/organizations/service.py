@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
+from app.core.filters import Filter, compare, where
 from app.core.pagination import sorts_for
 from app.models import Allocation, Event, FundingStream, Lab, Organization, ProjectPartner, Region
 from app.organizations.schemas import OrganizationCreate, OrganizationFilters, OrganizationRead
@@ -29,17 +30,21 @@ SPEC = ResourceSpec(
 )
 
 
+FILTERS: tuple[Filter, ...] = (
+    *crud.common(SPEC),
+    compare("kind", SPEC.column("kind")),
+    compare("region", SPEC.column("region_code")),
+)
+
+
 def filters(params: OrganizationFilters) -> list[ColumnElement[bool]]:
-    where = crud.common_filters(SPEC, params.q, params.updated_since)
-    if params.kind:
-        where.append(SPEC.column("kind") == params.kind)
-    if params.region:
-        where.append(SPEC.column("region_code") == params.region)
-    return where
+    """The conditions of the organization list's filters, for exports."""
+    return where(FILTERS, params)
 
 
 async def list_organizations(connection: AsyncConnection, params: OrganizationFilters) -> PageResult:
-    return await crud.list_page(connection, SPEC, filters(params), params.list_query(params.sort), OrganizationRead)
+    query = params.list_query(params.sort)
+    return await crud.list_page(connection, SPEC, FILTERS, params, query, OrganizationRead)
 
 
 async def get_organization(session: AsyncSession, ident: str) -> Organization:

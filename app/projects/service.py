@@ -1,5 +1,6 @@
 """Use cases of projects: the lifecycle rule, the status history, and the partner organizations."""
 
+import operator
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -11,9 +12,9 @@ from sqlmodel import col
 from app.core import crud
 from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
 from app.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.core.filters import Filter, common, compare, search, where
 from app.core.locking import lock_for_update
 from app.core.pagination import sorts_for
-from app.core.text import fold, like_escape
 from app.models import Allocation, Event, Lab, Organization, Project, ProjectPartner, ProjectStatusChange, Region, Theme
 from app.projects.schemas import (
     LabProjectFilters,
@@ -82,36 +83,33 @@ def _check_move(current: ProjectStatus, target: ProjectStatus) -> None:
         raise Conflict(f"A project cannot move from {current} to {target}; allowed next states: {states}.")
 
 
+FILTERS: tuple[Filter, ...] = (
+    *crud.common(SPEC),
+    compare("region", SPEC.column("region_code")),
+    compare("theme", SPEC.column("theme_code")),
+    compare("status", SPEC.column("status")),
+    compare("kind", SPEC.column("kind")),
+    compare("starts_after", SPEC.column("starts_on"), operator.ge),
+    compare("starts_before", SPEC.column("starts_on"), operator.le),
+    # The sub-select reads the same table: it must not correlate with the outer one.
+    crud.reference("replicates", SPEC.column("replicates_project_id"), Project, correlate=False),
+    # Only the top-level list has it (ProjectFilters).
+    crud.reference("lab", SPEC.column("lab_id"), Lab),
+)
+
+
 def filters(params: LabProjectFilters) -> list[ColumnElement[bool]]:
-    where = crud.common_filters(SPEC, params.q, params.updated_since)
-    if params.region:
-        where.append(SPEC.column("region_code") == params.region)
-    if params.theme:
-        where.append(SPEC.column("theme_code") == params.theme)
-    if params.status:
-        where.append(SPEC.column("status") == params.status)
-    if params.kind:
-        where.append(SPEC.column("kind") == params.kind)
-    if params.starts_after:
-        where.append(SPEC.column("starts_on") >= params.starts_after)
-    if params.starts_before:
-        where.append(SPEC.column("starts_on") <= params.starts_before)
-    if params.replicates:
-        # The sub-select reads the same table: it must not correlate with the outer one.
-        replicated = crud.reference_ids(Project, params.replicates).correlate(None)
-        where.append(SPEC.column("replicates_project_id").in_(replicated))
-    if isinstance(params, ProjectFilters) and params.lab:
-        where.append(SPEC.column("lab_id").in_(crud.reference_ids(Lab, params.lab)))
-    return where
+    """The conditions of the project list's filters, for exports and stats."""
+    return where(FILTERS, params)
 
 
 async def list_projects(connection: AsyncConnection, params: ProjectFilters) -> PageResult:
-    return await crud.list_page(connection, SPEC, filters(params), params.list_query(params.sort), ProjectRead)
+    return await crud.list_page(connection, SPEC, FILTERS, params, params.list_query(params.sort), ProjectRead)
 
 
 async def list_lab_projects(connection: AsyncConnection, lab: Lab, params: LabProjectFilters) -> PageResult:
-    where = [*filters(params), SPEC.column("lab_id") == lab.id]
-    return await crud.list_page(connection, SPEC, where, params.list_query(params.sort), ProjectRead)
+    query = params.list_query(params.sort)
+    return await crud.list_page(connection, SPEC, FILTERS, params, query, ProjectRead, within={"lab_id": lab.id})
 
 
 async def get_project(session: AsyncSession, ident: str) -> Project:
@@ -224,24 +222,33 @@ async def history(session: AsyncSession, project: Project) -> Sequence[ProjectSt
     return (await session.execute(stmt)).scalars().all()
 
 
+_partner_names = search(Organization.__table__.c.search_text)  # type: ignore[attr-defined]
+PARTNER_FILTERS: tuple[Filter, ...] = (
+    *common(None, PARTNER_SPEC.column("updated_at")),
+    # A partner is found by its organization's name: the words are searched in the organizations.
+    Filter(
+        "q",
+        _partner_names.prepare,
+        lambda shape, values: [
+            PARTNER_SPEC.column("organization_id").in_(
+                select(col(Organization.id)).where(*_partner_names.build(shape, values))
+            )
+        ],
+    ),
+    compare("role", PARTNER_SPEC.column("role")),
+    crud.reference("organization", PARTNER_SPEC.column("organization_id"), Organization),
+)
+
+
 def partner_filters(project: Project, params: PartnerFilters) -> list[ColumnElement[bool]]:
-    where = crud.common_filters(PARTNER_SPEC, None, params.updated_since)
-    where.append(PARTNER_SPEC.column("project_id") == project.id)
-    if params.q:
-        names = col(Organization.search_text)
-        words = [names.like(f"%{like_escape(word)}%", escape="\\") for word in fold(params.q).split()]
-        where.append(PARTNER_SPEC.column("organization_id").in_(select(col(Organization.id)).where(*words)))
-    if params.role:
-        where.append(PARTNER_SPEC.column("role") == params.role)
-    if params.organization:
-        where.append(PARTNER_SPEC.column("organization_id").in_(crud.reference_ids(Organization, params.organization)))
-    return where
+    """The conditions of a project's partner list, for exports."""
+    return where(PARTNER_FILTERS, params, {PARTNER_SPEC.column("project_id"): project.id})
 
 
 async def list_partners(connection: AsyncConnection, project: Project, params: PartnerFilters) -> PageResult:
-    return await crud.list_page(
-        connection, PARTNER_SPEC, partner_filters(project, params), params.list_query(params.sort), PartnerRead
-    )
+    query = params.list_query(params.sort)
+    within = {"project_id": project.id}
+    return await crud.list_page(connection, PARTNER_SPEC, PARTNER_FILTERS, params, query, PartnerRead, within=within)
 
 
 async def get_partner(session: AsyncSession, project: Project, ident: str) -> ProjectPartner:

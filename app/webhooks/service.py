@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import audit
 from app.core.crud import PageResult
 from app.core.errors import FieldError, InvalidInput, NotFound
-from app.core.pagination import SortKey, next_cursor, seek
+from app.core.pagination import SortKey, cursor_values, next_cursor, seek
 from app.models.audit import AuditEntry
 from app.models.base import utcnow
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
@@ -142,7 +142,8 @@ async def list_deliveries(
     stmt = select(_DELIVERIES).where(c.subscription_id == subscription.id)
     if params.status:
         stmt = stmt.where(c.status == params.status)
-    stmt = seek(stmt, DELIVERY_SORT, c.id, params.cursor, _NEWEST_FIRST)
+    after = None if params.cursor is None else cursor_values(params.cursor, _NEWEST_FIRST, DELIVERY_SORT, c.id)
+    stmt = seek(stmt, DELIVERY_SORT, c.id, after)
     rows = [dict(row) for row in (await session.execute(stmt.limit(params.limit + 1))).mappings()]
     return PageResult(
         rows=rows[: params.limit],
