@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from app.auth.schemas import Scope
 from app.core import audit
 from app.core.errors import NotFound
-from app.core.reads import fetch_rows
+from app.core.reads import fetch_bound
 from app.models.auth import ApiKey
 from app.models.base import utcnow
 
@@ -133,18 +133,24 @@ class KeyInUse:
     name: str
 
 
+_KEYS_BY_PREFIX = "api keys by prefix"
+
+
+def _keys_by_prefix() -> Select[Any]:
+    table = ApiKey.__table__  # type: ignore[attr-defined]
+    columns = (table.c.id, table.c.name, table.c.key_hash, table.c.revoked_at, table.c.expires_at, table.c.last_used_at)
+    return select(*columns).where(table.c.prefix == bindparam("prefix"))
+
+
 async def find_key_in_use(connection: AsyncConnection, token: str) -> KeyInUse | None:
     """The key a token is when it is active and its last use is already recorded (`find_active_key` would
     write nothing): read on a plain connection, with no session, for a read that writes nothing either. None
     for any other token — not a key, not valid, or due a new stamp — which `find_active_key` then decides."""
     if not looks_like_key(token):
         return None
-    table = ApiKey.__table__  # type: ignore[attr-defined]
-    columns = (table.c.id, table.c.name, table.c.key_hash, table.c.revoked_at, table.c.expires_at, table.c.last_used_at)
     # Read straight from the driver, as list pages are: most keyed requests are reads that need nothing else.
-    candidates = await fetch_rows(
-        connection, select(*columns).where(table.c.prefix == token[:_PREFIX_LENGTH]), typed=True
-    )
+    prefix = {"prefix": token[:_PREFIX_LENGTH]}
+    candidates = await fetch_bound(connection, _KEYS_BY_PREFIX, _keys_by_prefix, prefix, typed=True)
     digest = _hash(token)
     now = utcnow()
     for row in candidates:

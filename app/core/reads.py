@@ -1,17 +1,17 @@
-"""Rows of list pages, read through the driver with each statement's shape compiled once, and turned into
+"""Rows of list pages, read through the driver from statements compiled once per shape, and turned into
 JSON-ready values (or, for the key a keyed read presents, into the values SQLAlchemy would give).
 
-SQLAlchemy already caches compiled SQL, but every execution still builds an execution context and runs a
-result processor per value: on SQLite each instant is parsed into a datetime and each UUID into a `uuid.UUID`,
-only for orjson to write them back as the text they were (a third of a list request's time, profiled). Here a
-statement is compiled once per shape (its cache key: the same filters, sort and paging, whatever their
-values), sent as driver SQL with its values in order, and the few column types whose stored form is not what
-the API writes are converted straight to that form. List pages go one step further (`fetch_bound`): their
-statement is built with named parameters once per shape of their filters (app.core.filters), so a page
-neither builds a statement nor computes its cache key. The statement runs on a connection of the engine's pool,
-checked out and returned as any other; the driver runs it, so SQLAlchemy's statement events do not see it (the
-statement-count test listens to the drivers), and a driver error is run again through SQLAlchemy, which
-translates it (a lost connection is a 503).
+A list page's SQL depends on its request only through the shape of its filters (app.core.filters): the
+statement is built with named parameters and compiled the first time a shape is read, then each request only
+binds its values. SQLAlchemy's own execution would build the statement and its cache key again, then an
+execution context, and run a result processor per value: on SQLite each instant parsed into a datetime and
+each UUID into a `uuid.UUID`, only for orjson to write them back as the text they were (profiled: a third of a
+list request's time, and building the statement and its cache key 15 % more). Here the SQL goes to the driver
+with its values in order, and the few column types whose stored form is not what the API writes are converted
+straight to that form. The statement runs on a connection of the engine's pool, checked out and returned as
+any other; the driver runs it, so SQLAlchemy's statement events do not see it (the statement-count test
+listens to the drivers), and a driver error is run again through SQLAlchemy, which translates it (a lost
+connection is a 503).
 """
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -42,7 +42,7 @@ class _Shape:
     names: tuple[str, ...]
     converters: tuple[tuple[int, Converter], ...]
     constants: dict[str, Any]
-    """Values the statement itself holds (`LIMIT 1` of a subquery), for a statement kept with named parameters."""
+    """Values the statement itself holds (`LIMIT 1` of a subquery), bound with the request's."""
 
 
 _shapes: dict[tuple[Any, ...], _Shape | None] = {}
@@ -88,11 +88,11 @@ def _converter(column_type: Any, dialect: Dialect, typed: bool) -> Converter | N
     return processor
 
 
-def _shape(stmt: Select[Any], key: Any, dialect: Dialect, typed: bool) -> _Shape | None:
+def _shape(stmt: Select[Any], dialect: Dialect, typed: bool) -> _Shape | None:
     """The statement compiled for the dialect, or None when its SQL is not fixed (parameters rendered when
     executed, such as expanding IN lists), not positional or has unnamed columns: SQLAlchemy then executes it
     as usual."""
-    compiled = stmt.compile(dialect=dialect, cache_key=key)
+    compiled = stmt.compile(dialect=dialect)
     if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
         return None
     if compiled.post_compile_params or compiled.literal_execute_params:
@@ -113,37 +113,16 @@ def _shape(stmt: Select[Any], key: Any, dialect: Dialect, typed: bool) -> _Shape
     return _Shape(compiled, processors, names, converters, constants)
 
 
-def _kept(dialect: Dialect, typed: bool, key: Hashable, make: Callable[[], _Shape | None]) -> _Shape | None:
-    """The shape kept for the statement `key` stands for on this dialect, made by `make()` the first time."""
+def _bound_shape(key: Hashable, build: Callable[[], Select[Any]], dialect: Dialect, typed: bool) -> _Shape | None:
+    """The shape kept for the statement `key` stands for on this dialect, built and compiled the first time."""
     shape_key = (dialect.name, dialect.driver, dialect.server_version_info, typed, key)
     if shape_key in _shapes:
         return _shapes[shape_key]
-    shape = make()
+    shape = _shape(build(), dialect, typed)
     if len(_shapes) >= _MAX_SHAPES:
         del _shapes[next(iter(_shapes))]
     _shapes[shape_key] = shape
     return shape
-
-
-def _shape_for(stmt: Select[Any], dialect: Dialect, typed: bool = False) -> tuple[_Shape, Any] | None:
-    """The compiled shape of the statement and its cache key (whose bound values are this request's), or None
-    when the statement is executed by SQLAlchemy (one it cannot cache, or see `_shape`)."""
-    key = stmt._generate_cache_key()
-    if key is None:
-        return None
-    shape = _kept(dialect, typed, key.key, lambda: _shape(stmt, key, dialect, typed))
-    return None if shape is None else (shape, key)
-
-
-def _values(shape: _Shape, key: Any) -> tuple[Any, ...]:
-    """This request's values (those of its statement's cache key), in order and as the driver takes them."""
-    given = shape.compiled.construct_params(extracted_parameters=key.bindparams)
-    return tuple(given[name] if processor is None else processor(given[name]) for name, processor in shape.processors)
-
-
-def _bound_shape(key: Hashable, build: Callable[[], Select[Any]], dialect: Dialect) -> _Shape | None:
-    """The shape of a statement kept with named parameters, built and compiled once per key."""
-    return _kept(dialect, False, ("bound", key), lambda: _shape(build(), None, dialect, False))
 
 
 def _bound_values(shape: _Shape, values: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -156,7 +135,7 @@ def bound_statement(
     key: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any], dialect: Dialect
 ) -> tuple[str, tuple[Any, ...]] | None:
     """The SQL and values `fetch_bound` sends the driver; None when SQLAlchemy executes the statement."""
-    shape = _bound_shape(key, build, dialect)
+    shape = _bound_shape(key, build, dialect, False)
     return None if shape is None else (shape.compiled.string, _bound_values(shape, values))
 
 
@@ -189,27 +168,21 @@ def _json_ready(shape: _Shape, rows: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 async def fetch_bound(
-    connection: AsyncConnection, key: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
+    connection: AsyncConnection,
+    key: Hashable,
+    build: Callable[[], Select[Any]],
+    values: Mapping[str, Any],
+    *,
+    typed: bool = False,
 ) -> list[dict[str, Any]]:
-    """The rows, as `fetch_rows` gives them, of a statement whose SQL depends only on `key`: `build()` makes it
-    with named parameters once per key, and each call binds `values` to them — no statement is built and no
-    cache key computed on the way (see `app.core.filters`)."""
-    shape = _bound_shape(key, build, connection.dialect)
+    """The rows, as dicts of JSON-ready values (the API's text for UUIDs, and for instants on SQLite; what the
+    column's type reads for the rest), of a statement whose SQL depends only on `key`: `build()` makes it with
+    named parameters once per key, and each call binds `values` to them, so no statement is built and no cache
+    key computed on the way (see app.core.filters). `typed`: the Python values SQLAlchemy's own execution gives
+    (UUIDs, aware datetimes), for code that compares them rather than writes them."""
+    shape = _bound_shape(key, build, connection.dialect, typed)
     if shape is None:
         result = await connection.execute(build(), dict(values))
         names = tuple(result.keys())
         return [dict(zip(names, row, strict=True)) for row in result]
     return _json_ready(shape, await _fetch(connection, shape.compiled.string, _bound_values(shape, values)))
-
-
-async def fetch_rows(connection: AsyncConnection, stmt: Select[Any], *, typed: bool = False) -> list[dict[str, Any]]:
-    """The statement's rows as dicts of JSON-ready values (the API's text for UUIDs, and for instants on SQLite;
-    what the column's type reads for the rest); `typed`, of the Python values SQLAlchemy's own execution gives
-    (UUIDs, aware datetimes), for code that compares them rather than writes them."""
-    found = _shape_for(stmt, connection.dialect, typed)
-    if found is None:
-        result = await connection.execute(stmt)
-        names = tuple(result.keys())
-        return [dict(zip(names, row, strict=True)) for row in result]
-    shape, key = found
-    return _json_ready(shape, await _fetch(connection, shape.compiled.string, _values(shape, key)))
