@@ -11,18 +11,18 @@ from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 
-from app.auth.dependencies import admin_only, authenticate, by_method, recognise_reader
-from app.core import idempotency, query
-from app.core.concurrency import NotModified, not_modified
+from app.auth.dependencies import admin_only, by_method, check_read
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_reader, create_sessionmaker
-from app.core.direct import DirectLists, direct_ways
 from app.core.errors import PROBLEM_JSON, install_error_handlers
-from app.core.idempotency import Idempotency
-from app.core.middleware import BodySizeLimit, SecurityHeaders, StrictUrl
+from app.crud.conditional import NotModified, not_modified
+from app.idempotency import middleware as idempotency
+from app.lists import query
+from app.lists.export import ExportSlots
+from app.lists.fast import FastLists, fast_routes
 from app.ops.logging import configure_logging
 from app.ops.metrics import watch_pools
-from app.ops.middleware import RequestContext
+from app.ops.middleware import BodySizeLimit, HeadAsGet, RequestContext, SecurityHeaders, StrictUrl
 from app.ops.router import router as ops_router
 from app.routers import ADMIN_ROUTERS, API_PREFIX, ROUTERS, TAGS
 from app.webhooks.dispatcher import run_dispatcher
@@ -56,17 +56,24 @@ def _either(own: dict[str, Any]) -> dict[str, Any]:
     return {"schema": {"anyOf": [own, _PROBLEM["schema"]]}}
 
 
-def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+ADMIN_PATHS = tuple(f"{API_PREFIX}{router.prefix}" for router in ADMIN_ROUTERS)
+
+
+def _document_access(schema: dict[str, Any], *, public_reads: bool) -> dict[str, Any]:
     """Document every error body as the Problem it is (or the route's own extension of it, such as an import's
-    report), under the media type it is actually sent with.
+    report), under the media type it is actually sent with, and each operation's access as it is.
 
     FastAPI's own 422 entry names its `{"detail": [...]}` shape, which this app never sends. The access check
     guards whole routers, so its answers are added here: 401 anywhere under the API (a bad key is refused
-    even on a public read), 403 and 413 on the operations that carry a body or change something.
+    even on a public read), 403 and 413 on the operations that carry a body or change something. With public
+    reads, a read outside the admin routers needs no key: its security is optional (`[{}, {"ApiKey": []}]`).
     """
     for path_name, path in schema.get("paths", {}).items():
         for method, operation in path.items():
             responses = operation.setdefault("responses", {})
+            if method == "get" and public_reads and path_name.startswith(API_PREFIX):
+                if not path_name.startswith(ADMIN_PATHS):
+                    operation["security"] = [{}, {"ApiKey": []}]
             if path_name.startswith(API_PREFIX):
                 statuses = ["401"] if method == "get" else ["401", "403"]
                 if method in {"post", "put", "patch"}:
@@ -106,24 +113,20 @@ def _freeze_startup_objects() -> None:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Inside out: the direct way to list pages (past routing and dependencies, see app.core.direct),
-    idempotency (on bodies already limited), strict URLs (no NUL, no repeated parameter), body limits, CORS (if
-    configured), the request context (request id, metrics, access log), which sees every answer and answers the
-    unexpected errors itself, then the security headers outermost, so that every answer carries them, a 500 too."""
+    """Inside out: the fast path to list pages (see app.lists.fast), idempotency (on bodies already limited),
+    HEAD answered as GET, strict URLs (no NUL, no repeated parameter), body limits, CORS (if configured), the
+    request context (request id, metrics, access log), which answers the unexpected errors itself, then the
+    security headers outermost, so that every answer carries them, a 500 too."""
+    if settings.fast_lists:
+        app.add_middleware(FastLists, routes=fast_routes(app, access=by_method), check_read=check_read)
     app.add_middleware(
-        DirectLists,
-        api=app,
-        ways=direct_ways(app, by_method),
-        authenticate=authenticate,
-        recognise=recognise_reader,
-    )
-    app.add_middleware(
-        Idempotency,
+        idempotency.Idempotency,
         prefix=API_PREFIX,
         ttl=timedelta(hours=settings.idempotency_ttl_hours),
         abandoned=timedelta(seconds=settings.idempotency_abandoned_seconds),
         excluded=NOT_IDEMPOTENT,
     )
+    app.add_middleware(HeadAsGet)
     app.add_middleware(StrictUrl)
     app.add_middleware(
         BodySizeLimit,
@@ -162,12 +165,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.reader = create_reader(settings, engine)
+        app.state.exports = ExportSlots(
+            create_engine(settings, pool_size=settings.export_pool_size), settings.max_concurrent_exports
+        )
         app.state.sessionmaker = create_sessionmaker(engine)
         async with run_dispatcher(app.state.sessionmaker, settings, enabled=settings.webhooks_in_serve):
             try:
                 yield
             finally:
                 await engine.dispose()
+                await app.state.exports.engine.dispose()
                 if app.state.reader is not engine:
                     await app.state.reader.dispose()
 
@@ -200,8 +207,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 tags=app.openapi_tags,
             )
             schema = query.document(schema, app.routes)
-            app.openapi_schema = _document_errors(
-                idempotency.document(schema, prefix=API_PREFIX, excluded=NOT_IDEMPOTENT)
+            app.openapi_schema = _document_access(
+                idempotency.document(schema, prefix=API_PREFIX, excluded=NOT_IDEMPOTENT),
+                public_reads=settings.public_reads,
             )
         return app.openapi_schema
 

@@ -71,16 +71,16 @@ from starlette.routing import Route
 from app.auth import service as auth_service
 from app.auth.schemas import Scope
 from app.core.config import Settings
-from app.core.crud import page_statement
 from app.core.db import create_engine, session_scope
-from app.core.pagination import encode_cursor
-from app.core.reads import bound_statement
 from app.core.text import search_text
 from app.demo.catalog import CAMPAIGN_TOPICS, FORMAT_PREFIXES, LESSONS, TRAINING_COURSES
 from app.demo.dataset import CAMPAIGN_SLUG
 from app.demo.seed import seed
 from app.events import service as events_service
 from app.events.schemas import EventFilters, EventRead
+from app.lists.pages import page_statement
+from app.lists.pagination import encode_cursor
+from app.lists.reads import bound_statement
 from app.models import Event
 from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, timezone_for_region
 from bench.common import (
@@ -514,7 +514,8 @@ async def captured_list_sql(url: str) -> tuple[str, list[Any]]:
     try:
         params = EventFilters.model_validate({"region": REGION, "limit": LIMIT})
         query = params.list_query(params.sort)
-        page = page_statement(events_service.SPEC, events_service.FILTERS, params, query, EventRead)
+        events = events_service.EVENTS
+        page = page_statement(events.table, events.sorts, events.filters, params, query, EventRead)
         sent = bound_statement(page.key, page.build, page.values, engine.dialect)
     finally:
         await engine.dispose()

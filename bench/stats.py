@@ -44,10 +44,10 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, make_url
 
 from app.core.config import Settings
-from app.core.csvout import CsvOptions
 from app.core.text import search_text
 from app.demo.seed import seed
 from app.events.schemas import EventFilters
+from app.exports.csv import CsvOptions
 from app.funding.schemas import AllocationFilters
 from app.main import create_app
 from app.projects.schemas import ProjectFilters

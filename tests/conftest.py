@@ -36,8 +36,21 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+def list_way(request: pytest.FixtureRequest) -> str:
+    """How list GETs are answered: `fast` (the fast path, by default) or `routes` (FastAPI's routes). Tests
+    marked `lists` run both ways."""
+    way: str = getattr(request, "param", "fast")
+    return way
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("lists") and "list_way" in metafunc.fixturenames:
+        metafunc.parametrize("list_way", ["fast", "routes"], indirect=True)
+
+
+@pytest.fixture
+def settings(database_url: str, list_way: str) -> Settings:
+    return Settings(database_url=database_url, fast_lists=list_way == "fast")
 
 
 async def _empty_tables(app_engine: object) -> None:

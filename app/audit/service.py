@@ -1,4 +1,4 @@
-"""Reading the audit trail (writing it is `app.core.audit`, inside every write's transaction)."""
+"""Reading the audit trail (writing it is `app.audit.trail`, inside every write's transaction)."""
 
 import uuid
 
@@ -6,8 +6,8 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.schemas import AuditFilters
-from app.core.crud import PageResult
-from app.core.pagination import SortKey, cursor_values, next_cursor, seek
+from app.lists.pages import PageResult
+from app.lists.pagination import SortKey, cursor_values, next_cursor, seek
 from app.models.audit import AuditEntry
 
 _TABLE = AuditEntry.__table__  # type: ignore[attr-defined]

@@ -1,23 +1,21 @@
-"""Access checks, applied to whole routers so that no route can be added without one.
+"""Who the caller is, and what it may do: checks applied to whole routers, so no route can go without one.
 
-`by_method` guards the domain routers: reads are public unless PUBLIC_READS is off (then they need `read`),
-every write needs `write`. `admin_only` guards key management. Both record the caller on the request so
-histories (and later the audit trail) name the key.
+`resolve_caller` turns a request into a caller once (kept on the request's state for every later step: the
+idempotency layer, the access check, the fast path, histories and the access log). `by_method` guards the
+domain routers: reads are public unless PUBLIC_READS is off (then any valid key reads), writes need `write`.
+`admin_only` guards key management, the audit trail and webhooks.
 """
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.auth import service
 from app.auth.schemas import Scope
-from app.core import audit
-from app.core.db import SessionDep
+from app.core.db import reading
 from app.core.errors import Forbidden, Unauthenticated
-from app.core.security import bearer_token
-from app.models.auth import ApiKey
+from app.core.security import ANONYMOUS, CALLER_STATE, Caller, bearer_token
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -39,68 +37,65 @@ def _challenge(error: str | None = None, scope: Scope | None = None) -> dict[str
     return {"WWW-Authenticate": ", ".join(parts)}
 
 
-async def authenticate(request: Request, session: AsyncSession) -> ApiKey | None:
-    """The key the request presents, None when it presents none; 401 for anything presented but not valid."""
+async def resolve_caller(request: Request) -> Caller:
+    """Anonymous without an Authorization header; else the valid key it presents (401 for anything presented
+    but not valid), looked up on a connection of its own before any write lock is taken."""
+    known: Caller | None = getattr(request.state, CALLER_STATE, None)
+    if known is not None:
+        return known
     header = request.headers.get("authorization")
-    if header is None:
-        return None
-    token = bearer_token(header)
-    if token is None:
-        raise Unauthenticated(
-            "The Authorization header must be `Bearer <API key>`.", headers=_challenge("invalid_request")
-        )
-    key = await service.find_active_key(session, token)
-    if key is None:
-        raise Unauthenticated("The API key is unknown, expired or revoked.", headers=_challenge("invalid_token"))
-    # Plain values, not the row: they outlive the session (request logs read them after it closed).
-    request.state.api_key_id = key.id
-    request.state.actor = key.name
-    session.info[audit.ACTOR] = audit.Actor(key.name, key.id)
-    return key
+    caller = ANONYMOUS
+    if header is not None:
+        token = bearer_token(header)
+        if token is None:
+            raise Unauthenticated(
+                "The Authorization header must be `Bearer <API key>`.", headers=_challenge("invalid_request")
+            )
+        async with reading(request.app.state.engine) as connection:
+            found = await service.find_caller(connection, token)
+        if found is None:
+            raise Unauthenticated("The API key is unknown, expired or revoked.", headers=_challenge("invalid_token"))
+        caller = found
+        request.state.api_key_id = caller.key_id
+    setattr(request.state, CALLER_STATE, caller)
+    return caller
 
 
-async def recognise_reader(request: Request, connection: AsyncConnection) -> bool:
-    """For a read that writes nothing: True when the request's key is valid and its last use already recorded
-    (see `service.find_key_in_use`), checked on the read's connection without a session; the request then
-    carries the key as `authenticate` leaves it. False sends the request to `authenticate`, which records
-    the use or refuses the key."""
-    header = request.headers.get("authorization")
-    token = None if header is None else bearer_token(header)
-    key = None if token is None else await service.find_key_in_use(connection, token)
-    if key is None:
-        return False
-    request.state.api_key_id = key.id
-    request.state.actor = key.name
-    return True
-
-
-async def _caller(request: Request, session: SessionDep, _credentials: BearerDep) -> ApiKey | None:
-    """`authenticate`, as the dependency every route's access check takes (the scheme documents the header)."""
-    return await authenticate(request, session)
-
-
-CallerDep = Annotated[ApiKey | None, Depends(_caller)]
-
-
-def _require(key: ApiKey | None, scope: Scope) -> None:
-    if key is None:
+def require(caller: Caller, scope: Scope) -> None:
+    """401 without a key, 403 when the key lacks the scope."""
+    if caller.key_id is None:
         raise Unauthenticated(f"This operation needs an API key with the `{scope.value}` scope.", headers=_challenge())
-    if scope.value not in key.scopes:
+    if not caller.holds(scope.value):
         raise Forbidden(
-            f"The API key '{key.name}' lacks the `{scope.value}` scope.",
+            f"The API key '{caller.name}' lacks the `{scope.value}` scope.",
             headers=_challenge("insufficient_scope", scope),
         )
 
 
-async def by_method(request: Request, key: CallerDep) -> None:
-    """Reads are public, or with PUBLIC_READS off need a key (any valid key reads); writes need `write`."""
+async def check_read(request: Request) -> Caller:
+    """A read: public, or with PUBLIC_READS off any valid key."""
+    caller = await resolve_caller(request)
+    if caller.key_id is None and not request.app.state.settings.public_reads:
+        require(caller, Scope.read)
+    return caller
+
+
+async def by_method(request: Request, _credentials: BearerDep) -> None:
+    """Reads as `check_read` says; writes need `write` (the scheme documents the header)."""
     if request.method in READ_METHODS:
-        if key is None and not request.app.state.settings.public_reads:
-            _require(key, Scope.read)
-        return
-    _require(key, Scope.write)
+        await check_read(request)
+    else:
+        require(await resolve_caller(request), Scope.write)
 
 
-async def admin_only(key: CallerDep) -> None:
-    """Key management needs `admin`, for reads too."""
-    _require(key, Scope.admin)
+async def admin_only(request: Request, _credentials: BearerDep) -> None:
+    """Key management, the audit trail and webhooks need `admin`, for reads too."""
+    require(await resolve_caller(request), Scope.admin)
+
+
+async def current_caller(request: Request) -> Caller:
+    """The caller the router's access check resolved."""
+    return await resolve_caller(request)
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]

@@ -9,6 +9,7 @@ from app.auth import service
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.core.db import SessionDep
 from app.core.errors import error_responses
+from app.core.urls import url_for
 from app.models.auth import ApiKey
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
@@ -28,7 +29,7 @@ async def create_api_key(
 ) -> ApiKeyCreated:
     """Create a key; the answer is the only time the key itself is shown."""
     row, key = await service.create_key(session, name=body.name, scopes=body.scopes, expires_at=body.expires_at)
-    response.headers["Location"] = str(request.url_for("get_api_key", key=str(row.id)))
+    response.headers["Location"] = url_for(request, "get_api_key", key=str(row.id))
     return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(row).model_dump(), "key": key})
 
 

@@ -10,18 +10,19 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
+from app.audit import trail
 from app.auth.schemas import Scope
-from app.core import audit
 from app.core.errors import NotFound
-from app.core.reads import fetch_bound
+from app.core.security import Caller
+from app.lists.reads import fetch_bound
 from app.models.auth import ApiKey
 from app.models.base import utcnow
 
@@ -47,7 +48,7 @@ def looks_like_key(token: str) -> bool:
 
 
 def _audit(session: AsyncSession, action: str, row: ApiKey, before: dict[str, Any], after: dict[str, Any]) -> None:
-    audit.record(
+    trail.record(
         session, action=action, entity_type="api_key", entity_id=row.id, version=None, before=before, after=after
     )
 
@@ -66,7 +67,7 @@ async def create_key(
     )
     session.add(row)
     await session.flush()
-    _audit(session, "create", row, {}, audit.state(row))
+    _audit(session, "create", row, {}, trail.state(row))
     return row, key
 
 
@@ -89,10 +90,10 @@ async def get_key(session: AsyncSession, ident: str) -> ApiKey:
 async def revoke_key(session: AsyncSession, row: ApiKey) -> ApiKey:
     """Revoking is final and keeps the row, so the audit trail can still name the key."""
     if row.revoked_at is None:
-        before = audit.state(row)
+        before = trail.state(row)
         row.revoked_at = utcnow()
         await session.flush()
-        _audit(session, "update", row, before, audit.state(row))
+        _audit(session, "update", row, before, trail.state(row))
     return row
 
 
@@ -106,55 +107,59 @@ def _stamped(last_used_at: datetime | None, now: datetime) -> bool:
     return last_used_at is not None and now - last_used_at < LAST_USED_RESOLUTION
 
 
-async def find_active_key(session: AsyncSession, token: str) -> ApiKey | None:
-    """The unrevoked, unexpired key a token is, or None; marks it used."""
-    if not looks_like_key(token):
-        return None
-    candidates = (await session.execute(select(ApiKey).where(col(ApiKey.prefix) == token[:_PREFIX_LENGTH]))).scalars()
-    digest = _hash(token)
-    now = utcnow()
-    for row in candidates:
-        if not hmac.compare_digest(row.key_hash, digest):
-            continue
-        if not _active(row.revoked_at, row.expires_at, now):
-            return None
-        if not _stamped(row.last_used_at, now):
-            row.last_used_at = now
-            await session.flush()
-        return row
-    return None
-
-
-@dataclass(frozen=True)
-class KeyInUse:
-    """Who a request's key is, for its access line."""
-
-    id: uuid.UUID
-    name: str
-
-
 _KEYS_BY_PREFIX = "api keys by prefix"
 
 
 def _keys_by_prefix() -> Select[Any]:
     table = ApiKey.__table__  # type: ignore[attr-defined]
-    columns = (table.c.id, table.c.name, table.c.key_hash, table.c.revoked_at, table.c.expires_at, table.c.last_used_at)
+    columns = (
+        table.c.id,
+        table.c.name,
+        table.c.prefix,
+        table.c.scopes,
+        table.c.key_hash,
+        table.c.revoked_at,
+        table.c.expires_at,
+        table.c.last_used_at,
+    )
     return select(*columns).where(table.c.prefix == bindparam("prefix"))
 
 
-async def find_key_in_use(connection: AsyncConnection, token: str) -> KeyInUse | None:
-    """The key a token is when it is active and its last use is already recorded (`find_active_key` would
-    write nothing): read on a plain connection, with no session, for a read that writes nothing either. None
-    for any other token — not a key, not valid, or due a new stamp — which `find_active_key` then decides."""
+async def find_caller(connection: AsyncConnection, token: str) -> Caller | None:
+    """The unrevoked, unexpired key a token is, as a caller, or None; its use is stamped at most once a minute,
+    and committed: `connection` is one of the caller's own, outside any request's transaction."""
     if not looks_like_key(token):
         return None
-    # Read straight from the driver, as list pages are: most keyed requests are reads that need nothing else.
     prefix = {"prefix": token[:_PREFIX_LENGTH]}
     candidates = await fetch_bound(connection, _KEYS_BY_PREFIX, _keys_by_prefix, prefix, typed=True)
     digest = _hash(token)
     now = utcnow()
     for row in candidates:
-        if hmac.compare_digest(row["key_hash"], digest):
-            usable = _active(row["revoked_at"], row["expires_at"], now) and _stamped(row["last_used_at"], now)
-            return KeyInUse(row["id"], row["name"]) if usable else None
+        if not hmac.compare_digest(row["key_hash"], digest):
+            continue
+        if not _active(row["revoked_at"], row["expires_at"], now):
+            return None
+        if not _stamped(row["last_used_at"], now):
+            await _stamp(connection, row["id"], now)
+        return Caller(row["id"], row["name"], row["prefix"], frozenset(row["scopes"]))
     return None
+
+
+async def _stamp(connection: AsyncConnection, key_id: uuid.UUID, now: datetime) -> None:
+    """Record the key's use, in a statement of its own. On SQLite, a write lock held elsewhere (an import)
+    skips the stamp rather than making a read wait for it: the stamp only says roughly when a key was used."""
+    table = ApiKey.__table__  # type: ignore[attr-defined]
+    stamp = update(table).where(table.c.id == key_id).values(last_used_at=now)
+    if connection.dialect.name != "sqlite":
+        await connection.execute(stamp)
+        await connection.commit()
+        return
+    waits = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+    await connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+    try:
+        await connection.execute(stamp)
+        await connection.commit()
+    except OperationalError:
+        await connection.rollback()
+    finally:
+        await connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(waits)}")

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from app.campaigns import service
-from app.core.concurrency import conditional
 from app.core.db import SessionDep
+from app.crud.conditional import conditional
 from app.models import Campaign
 
 

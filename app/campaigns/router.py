@@ -5,30 +5,30 @@ from fastapi import APIRouter, Request, Response
 from app.campaigns import service
 from app.campaigns.dependencies import CampaignItem
 from app.campaigns.schemas import CampaignCreate, CampaignFilters, CampaignRead, CampaignUpdate
-from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep, read_connection
-from app.core.direct import direct_list
+from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.core.listing import page_response
-from app.core.query import QueryModel
-from app.core.schemas import LIST_EXPORTS, Page, merge_patch
+from app.core.schemas import Page, merge_patch
+from app.crud.conditional import ItemRoute, created
+from app.lists.fast import fast_list
+from app.lists.params import LIST_EXPORTS
+from app.lists.query import QueryModel
 from app.models import Campaign
 
 router = APIRouter(route_class=ItemRoute, prefix="/campaigns", tags=["campaigns"])
 
 
 @router.get("", response_model=Page[CampaignRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-@direct_list(CampaignRead, service.list_campaigns)
-async def list_campaigns(session: SessionDep, request: Request, params: QueryModel[CampaignFilters]) -> Response:
+@fast_list(service.CAMPAIGNS)
+async def list_campaigns(request: Request, params: QueryModel[CampaignFilters]) -> Response:
     """List campaigns, filtered and keyset-paginated."""
-    return page_response(request, CampaignRead, await service.list_campaigns(await read_connection(session), params))
+    return await service.CAMPAIGNS.respond(request, params)
 
 
 @router.post("", status_code=201, response_model=CampaignRead, responses=error_responses(409, 422))
 async def create_campaign(session: SessionDep, request: Request, response: Response, body: CampaignCreate) -> Campaign:
     """Create a campaign; its slug is derived from the name unless given."""
     campaign = await service.create_campaign(session, body)
-    response.headers["Location"] = str(request.url_for("get_campaign", campaign=str(campaign.id)))
+    created(request, response, campaign, "get_campaign", campaign=str(campaign.id))
     return campaign
 
 

@@ -5,8 +5,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from app.core.listing import ListParams
 from app.core.schemas import Day, EntityRead, ExternalId, Input, LongText, Name, Slug, ends_after, partial
+from app.lists.params import ListParams
 
 
 class CampaignCreate(Input):

@@ -2,21 +2,18 @@
 
 import operator
 
-from sqlalchemy import ColumnElement
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import crud
 from app.campaigns.schemas import CampaignCreate, CampaignFilters, CampaignRead
-from app.core import crud
-from app.core.crud import Blocker, PageResult, ResourceSpec
-from app.core.filters import Filter, compare, where
-from app.core.pagination import sorts_for
+from app.crud import Blocker, ResourceSpec
+from app.lists.filters import common, compare
+from app.lists.listing import Listing
 from app.models import Campaign, Event
 
 SPEC = ResourceSpec(
     model=Campaign,
     noun="campaign",
-    sorts=sorts_for(Campaign, "name", "starts_on"),
-    default_sort="name",
     slug_field="slug",
     slug_source="name",
     search_fields=("name", "description"),
@@ -25,20 +22,17 @@ SPEC = ResourceSpec(
 )
 
 
-FILTERS: tuple[Filter, ...] = (
-    *crud.common(SPEC),
-    compare("starts_after", SPEC.column("starts_on"), operator.ge),
-    compare("starts_before", SPEC.column("starts_on"), operator.lt),
+CAMPAIGNS = Listing(
+    "campaigns",
+    SPEC.table,
+    CampaignRead,
+    CampaignFilters,
+    (
+        *common(SPEC.table),
+        compare("starts_after", SPEC.column("starts_on"), operator.ge),
+        compare("starts_before", SPEC.column("starts_on"), operator.lt),
+    ),
 )
-
-
-def filters(params: CampaignFilters) -> list[ColumnElement[bool]]:
-    """The conditions of the campaign list's filters, for exports."""
-    return where(FILTERS, params)
-
-
-async def list_campaigns(connection: AsyncConnection, params: CampaignFilters) -> PageResult:
-    return await crud.list_page(connection, SPEC, FILTERS, params, params.list_query(params.sort), CampaignRead)
 
 
 async def get_campaign(session: AsyncSession, ident: str) -> Campaign:

@@ -6,7 +6,8 @@ from app.changes import service
 from app.changes.schemas import ChangeFilters, ChangePage
 from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.core.query import QueryModel
+from app.core.urls import this_url_with
+from app.lists.query import QueryModel
 
 router = APIRouter(prefix="/changes", tags=["changes"])
 
@@ -18,5 +19,5 @@ async def list_changes(session: SessionDep, request: Request, params: QueryModel
     body = ChangePage.model_validate({"items": items, "next_cursor": cursor})
     headers = {}
     if full:
-        headers["Link"] = f'<{request.url.include_query_params(since=cursor)}>; rel="next"'
+        headers["Link"] = f'<{this_url_with(request, since=cursor)}>; rel="next"'
     return Response(body.model_dump_json(), media_type="application/json", headers=headers)

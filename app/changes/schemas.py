@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.schemas import Read
+from app.lists.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class ChangeAction(StrEnum):

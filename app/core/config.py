@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -37,6 +38,27 @@ class Settings(BaseSettings):
     )
     db_pool_timeout_seconds: float = Field(
         default=10, gt=0, description="How long a request waits for a free pooled connection before failing."
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="On PostgreSQL, the longest a statement may run before the server cancels it (503 Retry-After).",
+    )
+    export_pool_size: int = Field(
+        default=3,
+        ge=1,
+        description="Connections per worker that exports (CSV, JSON Lines, iCalendar, GeoJSON, SCDL) read on, apart "
+        "from the API's: each is held only while a chunk of rows is read.",
+    )
+    max_concurrent_exports: int = Field(
+        default=8,
+        ge=1,
+        description="Exports one worker streams at once; beyond, 503 with Retry-After at once.",
+    )
+    fast_lists: bool = Field(
+        default=True,
+        description="Answer the GETs of top-level lists by the fast path (see docs/architecture.md); off sends them "
+        "through FastAPI's routing, with the same answers (a debugging switch).",
     )
     db_pool_recycle_seconds: int = Field(
         default=1800, ge=-1, description="Reopen a pooled connection older than this (-1: never); outlives idle cuts."
@@ -85,11 +107,31 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = Field(default=3600, gt=0, description="Longest wait between two attempts.")
     webhook_timeout_seconds: float = Field(default=10, gt=0, description="How long a target gets to answer.")
     webhook_poll_seconds: float = Field(default=1, gt=0, description="How often the dispatcher looks for work.")
+    public_base_url: str | None = Field(
+        default=None,
+        description="The origin clients reach the API at (`https://registry.example.gouv.fr`: scheme, host, port), "
+        "which `Link` and `Location` are built on; unset, they use the request's Host when it is in ALLOWED_HOSTS, "
+        "else they are relative.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1"],
+        description="Host names whose requests get absolute `Link` and `Location` on their own Host, comma-separated.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS, comma-separated; empty turns CORS off."
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("public_base_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path.strip("/") or parts.query:
+            raise ValueError("give the origin only: scheme, host and port (https://registry.example.gouv.fr)")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):

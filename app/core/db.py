@@ -1,4 +1,4 @@
-"""Engine, sessions and the one-transaction-per-request dependency."""
+"""Engines, sessions and the one-transaction-per-request dependency."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -14,12 +14,15 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from app.core import audit, idempotency
 from app.core.config import Settings
 from app.core.errors import DatabaseUnavailable
-from app.core.locking import begin_write
+from app.core.locking import WRITER
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REQUEST_STATE = "request_state"
+"""`session.info` key of the state of the request a session serves (its caller, request id, idempotency claim)."""
+ACTOR = "actor"
+"""`session.info` key of who writes in a session outside any request (`cli`, `seed-demo`)."""
 # What opening a PostgreSQL connection raises while the server is away: refused or timed out at the socket
 # (OSError), starting up or shutting down (CannotConnectNowError), or cut during the handshake.
 _CONNECT_FAILURES = (OSError, asyncpg.CannotConnectNowError, asyncpg.PostgresConnectionError)
@@ -79,27 +82,31 @@ def _drop_closed(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: An
         raise DisconnectionError("the server closed this pooled connection")
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """Build the engine for the configured database; SQLite gets its pragmas on every connection, PostgreSQL
-    answers DatabaseUnavailable while it cannot be reached."""
+def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+    """Build an engine for the configured database (`pool_size` connections, else DB_POOL_SIZE); SQLite gets its
+    pragmas on every connection, PostgreSQL its statement timeout and DatabaseUnavailable while it is away."""
     shared: dict[str, Any] = {
         "echo": settings.db_echo,
         "json_serializer": json_text,
         "json_deserializer": orjson.loads,
-        "pool_size": settings.db_pool_size,
-        "max_overflow": settings.db_max_overflow,
+        "pool_size": pool_size or settings.db_pool_size,
+        "max_overflow": 0 if pool_size else settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout_seconds,
     }
     if settings.is_sqlite:
         engine = create_async_engine(settings.database_url, **shared)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
         return engine
+    timeout_ms = str(int(settings.db_statement_timeout_seconds * 1000))
     engine = create_async_engine(
         settings.database_url,
         **shared,
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_pre_ping=False,
-        connect_args={"timeout": settings.db_connect_timeout_seconds},
+        connect_args={
+            "timeout": settings.db_connect_timeout_seconds,
+            "server_settings": {"statement_timeout": timeout_ms},
+        },
     )
     event.listen(engine.sync_engine, "checkout", _drop_closed)
     event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
@@ -108,12 +115,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def create_reader(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
-    """The engine list pages are read on by the direct way (`app.core.direct`): on SQLite one of its own with
-    SQLITE_READERS connections, so that many concurrent reads do not mean as many threads, while streamed exports
-    and writes keep the main pool; on PostgreSQL the main engine."""
+    """The engine list pages are read on: on SQLite one of its own with SQLITE_READERS connections (each a
+    thread: many would fight for the interpreter), on PostgreSQL the main engine."""
     if not settings.is_sqlite:
         return engine
-    return create_engine(settings.model_copy(update={"db_pool_size": settings.sqlite_readers, "db_max_overflow": 0}))
+    return create_engine(settings, pool_size=settings.sqlite_readers)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -122,20 +128,15 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One request, one transaction: commit when the handler succeeded, roll back otherwise. A POST that holds
-    an Idempotency-Key marks its claim applied in this transaction (`idempotency.mark_applied`).
-
-    A request that may write opens its transaction as a writer (`begin_write`: BEGIN IMMEDIATE on SQLite) so
-    that the rules it checks see no concurrent write; reads stay deferred and run alongside it (WAL).
-    """
+    """One request, one transaction: commit when the handler succeeded, roll back otherwise. A request that
+    may write is a writer (see app.core.locking), whose lock is taken at its first statement: after the access
+    check, and after an import's upload is read."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
-        session.info[audit.REQUEST_ID] = getattr(request.state, "request_id", None)
+        session.info[REQUEST_STATE] = request.state
+        session.info[WRITER] = request.method not in READ_METHODS
         try:
-            if request.method not in READ_METHODS:
-                await begin_write(session)
             yield session
-            await idempotency.mark_applied(session, request.scope.get("state", {}))
         except BaseException:
             await session.rollback()
             raise
@@ -145,24 +146,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def read_connection(session: AsyncSession) -> AsyncConnection:
-    """The session's connection for a list page; on PostgreSQL a read that opens the session runs it in
-    autocommit, which saves the BEGIN and COMMIT round trips.
-
-    Under READ COMMITTED, PostgreSQL's default and the app's, every statement takes its own snapshot even
-    inside a transaction, so the page and its count read exactly what they would have read in one. SQLite's
-    driver opens no transaction for reads in the first place. A session that already began (a key was looked
-    up, the parent of a nested list was loaded) keeps its transaction.
-    """
-    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        return await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return await session.connection()
-
-
 @asynccontextmanager
 async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection for reads outside any session (`app.core.direct`): in autocommit on PostgreSQL, as
-    `read_connection` explains; SQLite's driver opens no transaction for reads."""
+    """A pooled connection for reads outside any session: in autocommit on PostgreSQL (under READ COMMITTED
+    each statement takes its own snapshot anyway, and this saves BEGIN and COMMIT); SQLite's driver opens no
+    transaction for reads."""
     async with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             await connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -170,16 +158,13 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 @asynccontextmanager
-async def session_scope(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """One write transaction outside HTTP (CLI, seed): commit on success, roll back on error, engine disposed.
-
-    It is opened as a writer (`begin_write`), like a write request, since the server may be writing meanwhile.
-    """
+async def session_scope(settings: Settings, *, actor: str = "cli") -> AsyncIterator[AsyncSession]:
+    """One write transaction outside HTTP (CLI, seed) by `actor`: commit on success, roll back on error, engine
+    disposed. A writer, like a write request, since the server may be writing meanwhile."""
     engine = create_engine(settings)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            session.info[audit.ACTOR] = audit.CLI
-            await begin_write(session)
+            session.info.update({WRITER: True, ACTOR: actor})
             yield session
     finally:
         await engine.dispose()

@@ -1,24 +1,24 @@
-"""Status-coded exceptions, rendered once as RFC 9457 problem+json.
-
-AppError is the root; each subclass fixes a status: NotFound 404, Conflict 409, PreconditionFailed 412,
-Unauthenticated 401, Forbidden 403, BadRequest 400, InvalidInput 422 (a rule on a payload field that
-pydantic cannot check alone, such as a reference that does not exist) and DatabaseUnavailable 503 (raised by
-the engine, see app.core.db, wherever the database cannot be reached).
-
-Every problem carries the request's `request_id` (the `X-Request-ID` the request-context middleware put on
-`request.state`), so a caller can quote it and operators find the matching log lines.
+"""Status-coded exceptions (`AppError` and its subclasses), rendered once as RFC 9457 problem+json carrying the
+request's `request_id`; database limits (pool, lock, statement time) are 503s with Retry-After, not 500s.
 """
 
 import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
+
+from app.core.urls import route_path
 
 PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -108,6 +108,17 @@ class DatabaseUnavailable(AppError):
         )
 
 
+class ServiceBusy(AppError):
+    """The service is at a limit it keeps on purpose (exports running, the database's write lock, a statement's
+    time limit): not broken, so the caller is told when to retry."""
+
+    status = 503
+    slug = "busy"
+
+    def __init__(self, detail: str, *, retry_after: int = RETRY_AFTER_SECONDS) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class InvalidInput(AppError):
     """A payload field broke a rule only the database can check; carries pydantic-shaped errors."""
 
@@ -117,6 +128,30 @@ class InvalidInput(AppError):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors))
         self.errors = errors
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or getattr(cause, "orig", None)
+    return chain
+
+
+def as_app_error(exc: BaseException) -> AppError | None:
+    """The AppError a database failure stands for, when it is a limit rather than a bug: every pooled connection
+    busy, SQLite's write lock held past its busy timeout, a statement past PostgreSQL's statement_timeout."""
+    if isinstance(exc, AppError):
+        return exc
+    chain = _causes(exc)
+    if any(isinstance(cause, sa.TimeoutError) for cause in chain):
+        return ServiceBusy("Every database connection is in use; retry shortly.")
+    if any(isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause) for cause in chain):
+        return ServiceBusy("The database is busy with another write; retry shortly.")
+    if any(isinstance(cause, asyncpg.QueryCanceledError) for cause in chain):
+        return ServiceBusy("The request ran past the database's time limit; retry, or narrow it with filters.")
+    return None
 
 
 def problem_type(slug: str) -> str:
@@ -187,7 +222,21 @@ async def _request_validation(request: Request, exc: Exception) -> Response:
 _UNREADABLE_BODY: dict[type[BaseException], str] = {
     UnicodeDecodeError: "the body is not UTF-8",
     RecursionError: "the body is nested too deeply",
+    # Python refuses to read an integer of more than 4 300 digits (sys.get_int_max_str_digits).
+    ValueError: "a number in the body has more than 4300 digits",
 }
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path (HEAD wherever GET is), for a 405's `Allow`."""
+    methods: set[str] = set()
+    path = route_path(request.scope)
+    for context in iter_route_contexts(request.app.routes):
+        if context.methods and context.path and compile_path(context.path)[0].match(path):
+            methods.update(context.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -200,7 +249,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         error = FieldError(loc=["body"], msg=msg, type="json_invalid")
         return problem_response(request, 422, f"body: {msg}", slug="validation-error", errors=[error])
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
-    return problem_response(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem_response(request, exc.status_code, detail, headers=headers)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
@@ -210,6 +262,9 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     calls it again as its own 500 handler, outside every middleware, once the request's context is gone: hence
     the explicit request id, and the exception marked as logged.
     """
+    known = as_app_error(exc)
+    if known is not None:
+        return app_error_response(request, known)
     if not getattr(exc, LOGGED, False):
         request_id = getattr(request.state, "request_id", None)
         logger.error(
@@ -224,12 +279,25 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, 500, "An unexpected error occurred; it has been logged.", slug="internal-error")
 
 
+_HANDLERS: dict[type[Exception], Any] = {
+    AppError: _app_error,
+    RequestValidationError: _request_validation,
+    StarletteHTTPException: _http_error,
+    Exception: unexpected_error,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error leaves as problem+json, 500s without a traceback or SQL."""
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _request_validation)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, unexpected_error)
+    for kind, handler in _HANDLERS.items():
+        app.add_exception_handler(kind, handler)
+
+
+async def error_response(request: Request, exc: Exception) -> Response:
+    """The answer the app's handlers give `exc`, for code that runs before the app's own error layer."""
+    handler = next(_HANDLERS[kind] for kind in type(exc).__mro__ if kind in _HANDLERS)
+    response: Response = await handler(request, exc)
+    return response
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -142,15 +142,6 @@ Day = Annotated[date, BeforeValidator(_not_a_number)]
 Instant = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_convertible)]
 AwareInstant = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_convertible)]
 
-LIST_EXPORTS: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "A page as JSON; the whole list as CSV (`output=csv`) or JSON Lines (`output=jsonl`).",
-        "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}},
-    }
-}
-"""The `responses=` entry of a list route: its exports are answers too, under their own media types."""
-
-
 InputT = TypeVar("InputT", bound=Input)
 
 

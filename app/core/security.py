@@ -1,11 +1,30 @@
-"""Who is acting: the bearer token a request presents, and the name writes are recorded under in histories
-(and later the audit trail)."""
+"""Who is acting: the caller a request resolves to, and the bearer token it presents."""
 
-from typing import Annotated
+import uuid
+from dataclasses import dataclass
 
-from fastapi import Depends, Request
 
-ANONYMOUS = "anonymous"
+@dataclass(frozen=True)
+class Caller:
+    """Anonymous, or the API key a request presents: its id, name, prefix and scopes."""
+
+    key_id: uuid.UUID | None = None
+    name: str = "anonymous"
+    prefix: str | None = None
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def actor(self) -> str:
+        """How histories and the audit trail name the caller."""
+        return self.name
+
+    def holds(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+ANONYMOUS = Caller()
+CALLER_STATE = "caller"
+"""The request state's attribute the resolved caller is kept under."""
 
 
 def bearer_token(authorization: str) -> str | None:
@@ -13,11 +32,3 @@ def bearer_token(authorization: str) -> str | None:
     not of that form."""
     scheme, _, token = authorization.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-async def current_actor(request: Request) -> str:
-    """The caller's API key name, set by the access check that guards every router; anonymous without one."""
-    return str(getattr(request.state, "actor", ANONYMOUS))
-
-
-ActorDep = Annotated[str, Depends(current_actor)]

@@ -1,8 +1,9 @@
-"""French-aware text folding shared by search, slugs and reference look-ups."""
+"""French-aware text folding shared by search, slugs and reference look-ups; ids given as text."""
 
 import re
 import sys
 import unicodedata
+import uuid
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _SPACES = re.compile(r"\s+")
@@ -33,3 +34,11 @@ def search_text(*parts: str | None) -> str:
 def like_escape(term: str) -> str:
     """Make a user's term literal inside a LIKE pattern (escape character: backslash)."""
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    """The UUID a text is, or None: items are addressed by id or by slug."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,10 +1,5 @@
-"""The demo dataset, generated in pure Python: the same records, in the same order, on every run.
-
-`build_dataset()` knows nothing of the database. It returns plain records keyed by a stable external id
-(`demo-…`), whose references to other records are `Ref`s, in an order where every record comes after the
-records it names. Its shape reproduces the figures of the DITP press release of 1 December 2020: 9 funded
-labs, 198 projects and actions, 500 training sessions, and 356 events in the Mois de l'innovation publique
-2020 (100 on the service to users, 66 on managerial innovation, 57 on territorial innovation).
+"""The demo dataset, generated in pure Python: the same records, in the same order, on every run, keyed by stable
+external ids (`demo-…`) and shaped to reproduce the figures of the DITP press release of 1 December 2020.
 """
 
 import random

@@ -79,7 +79,7 @@ async def _stream(session: AsyncSession, fields: dict[str, Any], _parent: Entity
 
 
 async def _project(session: AsyncSession, fields: dict[str, Any], _parent: Entity | None) -> Entity:
-    return await projects_service.create_project(session, ProjectCreate.model_validate(fields), actor=ACTOR)
+    return await projects_service.create_project(session, ProjectCreate.model_validate(fields))
 
 
 async def _partner(session: AsyncSession, fields: dict[str, Any], parent: Entity | None) -> Entity:
@@ -208,7 +208,7 @@ async def seed(settings: Settings) -> SeedReport:
     """Load the synthetic demo dataset into the configured database, all or nothing; a second run adds nothing."""
     started = time.perf_counter()
     dataset = build_dataset()
-    async with session_scope(settings) as session:
+    async with session_scope(settings, actor=ACTOR) as session:
         report = await load(session, dataset)
     report.seconds = time.perf_counter() - started
     return report

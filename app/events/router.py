@@ -1,32 +1,34 @@
 """HTTP routes of events, and the event lists nested under a lab and a campaign."""
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.campaigns.dependencies import CampaignDep
-from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep, read_connection
-from app.core.direct import direct_list
+from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.core.listing import page_response
-from app.core.query import QueryModel
-from app.core.schemas import LIST_EXPORTS, Page, merge_patch
+from app.core.schemas import Page, merge_patch
+from app.crud.conditional import ItemRoute, created
 from app.events import service
+from app.events.calendar import ICS_MEDIA_TYPE, feed_name, ics_chunks
 from app.events.dependencies import EventItem
 from app.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
-from app.exports.calendar import ICS_MEDIA_TYPE, feed_name, ics_chunks
-from app.exports.lists import in_own_session
 from app.labs.dependencies import LabDep
+from app.lists.export import streamed
+from app.lists.fast import fast_list
+from app.lists.params import LIST_EXPORTS
+from app.lists.query import QueryModel
 from app.models import Event
 
 router = APIRouter(route_class=ItemRoute, tags=["events"])
 
 
 @router.get("/events", response_model=Page[EventRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-@direct_list(EventRead, service.list_events)
-async def list_events(session: SessionDep, request: Request, params: QueryModel[EventFilters]) -> Response:
+@fast_list(service.EVENTS)
+async def list_events(request: Request, params: QueryModel[EventFilters]) -> Response:
     """List events, filtered and keyset-paginated, by start time unless sorted otherwise."""
-    return page_response(request, EventRead, await service.list_events(await read_connection(session), params))
+    return await service.EVENTS.respond(request, params)
 
 
 @router.get(
@@ -34,20 +36,17 @@ async def list_events(session: SessionDep, request: Request, params: QueryModel[
     response_class=StreamingResponse,
     responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
 )
-async def events_calendar(request: Request, params: QueryModel[EventFilters]) -> StreamingResponse:
+async def events_calendar(request: Request, params: QueryModel[EventFilters]) -> Response:
     """The matching events as an iCalendar feed (one per lab, theme, campaign or region); paging does not apply."""
-    return StreamingResponse(
-        in_own_session(request.app.state.sessionmaker, lambda session: ics_chunks(session, params, feed_name(params))),
-        media_type=ICS_MEDIA_TYPE,
-        headers={"Content-Disposition": 'inline; filename="events.ics"'},
-    )
+    chunks = partial(ics_chunks, params=params, name=feed_name(params))
+    return await streamed(request, chunks, ICS_MEDIA_TYPE, 'inline; filename="events.ics"')
 
 
 @router.post("/events", status_code=201, response_model=EventRead, responses=error_responses(409, 422))
 async def create_event(session: SessionDep, request: Request, response: Response, body: EventCreate) -> Event:
     """Create an event; times without an offset are read in its time zone (by default its region's)."""
     event = await service.create_event(session, body)
-    response.headers["Location"] = str(request.url_for("get_event", event=str(event.id)))
+    created(request, response, event, "get_event", event=str(event.id))
     return event
 
 
@@ -78,11 +77,9 @@ async def delete_event(session: SessionDep, event: EventItem) -> None:
 @router.get(
     "/labs/{lab}/events", response_model=Page[EventRead], responses={**LIST_EXPORTS, **error_responses(400, 404, 422)}
 )
-async def list_lab_events(
-    session: SessionDep, request: Request, lab: LabDep, params: QueryModel[EventFilters]
-) -> Response:
+async def list_lab_events(request: Request, lab: LabDep, params: QueryModel[EventFilters]) -> Response:
     """List the events a lab holds, with the filters of the event list."""
-    return page_response(request, EventRead, await service.list_events(await read_connection(session), params, lab=lab))
+    return await service.EVENTS.respond(request, params, within={"lab_id": lab.id})
 
 
 @router.get(
@@ -90,10 +87,6 @@ async def list_lab_events(
     response_model=Page[EventRead],
     responses={**LIST_EXPORTS, **error_responses(400, 404, 422)},
 )
-async def list_campaign_events(
-    session: SessionDep, request: Request, campaign: CampaignDep, params: QueryModel[EventFilters]
-) -> Response:
+async def list_campaign_events(request: Request, campaign: CampaignDep, params: QueryModel[EventFilters]) -> Response:
     """List the events of a campaign, with the filters of the event list."""
-    return page_response(
-        request, EventRead, await service.list_events(await read_connection(session), params, campaign=campaign)
-    )
+    return await service.EVENTS.respond(request, params, within={"campaign_id": campaign.id})

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
-from app.core.listing import ListParams
 from app.core.schemas import (
     Count,
     EntityRead,
@@ -23,6 +22,7 @@ from app.core.schemas import (
     partial,
 )
 from app.core.text import slugify
+from app.lists.params import ListParams
 from app.reference.schemas import CodeParam, RegionParam
 
 

@@ -1,1 +1,1 @@
-"""Open formats out: every list as CSV or JSON Lines, events as iCalendar, labs as GeoJSON, grants as SCDL."""
+"""Open formats written a chunk at a time: CSV, JSON Lines, GeoJSON. They know nothing of the domain."""

@@ -1,18 +1,15 @@
 """HTTP routes of funding: streams, allocations, and each allocation's disbursements."""
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep, read_connection
-from app.core.direct import direct_list
+from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.core.listing import page_response
-from app.core.query import QueryModel
-from app.core.schemas import LIST_EXPORTS, Page, merge_patch
-from app.exports import scdl
-from app.exports.lists import in_own_session
-from app.funding import service
+from app.core.schemas import Page, merge_patch
+from app.crud.conditional import ItemRoute, created
+from app.funding import scdl, service
 from app.funding.dependencies import (
     AllocationDep,
     AllocationItem,
@@ -33,6 +30,10 @@ from app.funding.schemas import (
     FundingStreamRead,
     FundingStreamUpdate,
 )
+from app.lists.export import streamed
+from app.lists.fast import fast_list
+from app.lists.params import LIST_EXPORTS
+from app.lists.query import QueryModel
 from app.models import Allocation, Disbursement, FundingStream
 
 router = APIRouter(route_class=ItemRoute, tags=["funding"])
@@ -46,12 +47,10 @@ DISBURSEMENT = "/allocations/{allocation}/disbursements/{disbursement}"
 
 
 @router.get(STREAMS, response_model=Page[FundingStreamRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-@direct_list(FundingStreamRead, service.list_streams)
-async def list_funding_streams(
-    session: SessionDep, request: Request, params: QueryModel[FundingStreamFilters]
-) -> Response:
+@fast_list(service.STREAMS)
+async def list_funding_streams(request: Request, params: QueryModel[FundingStreamFilters]) -> Response:
     """List funding streams, filtered and keyset-paginated."""
-    return page_response(request, FundingStreamRead, await service.list_streams(await read_connection(session), params))
+    return await service.STREAMS.respond(request, params)
 
 
 @router.post(STREAMS, status_code=201, response_model=FundingStreamRead, responses=error_responses(409, 422))
@@ -60,7 +59,7 @@ async def create_funding_stream(
 ) -> FundingStream:
     """Create a funding stream; its code must be new."""
     stream = await service.create_stream(session, body)
-    response.headers["Location"] = str(request.url_for("get_funding_stream", stream=str(stream.id)))
+    created(request, response, stream, "get_funding_stream", stream=str(stream.id))
     return stream
 
 
@@ -95,12 +94,10 @@ async def delete_funding_stream(session: SessionDep, stream: FundingStreamItem) 
 
 
 @router.get(ALLOCATIONS, response_model=Page[AllocationRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-@direct_list(AllocationRead, service.list_allocations)
-async def list_allocations(session: SessionDep, request: Request, params: QueryModel[AllocationFilters]) -> Response:
+@fast_list(service.ALLOCATIONS)
+async def list_allocations(request: Request, params: QueryModel[AllocationFilters]) -> Response:
     """List allocations, filtered by stream, beneficiary, status or decision date, and keyset-paginated."""
-    return page_response(
-        request, AllocationRead, await service.list_allocations(await read_connection(session), params)
-    )
+    return await service.ALLOCATIONS.respond(request, params)
 
 
 @router.post(ALLOCATIONS, status_code=201, response_model=AllocationRead, responses=error_responses(409, 422))
@@ -109,7 +106,7 @@ async def create_allocation(
 ) -> Allocation:
     """Allocate money from a stream to a lab, a project or an organization."""
     allocation = await service.create_allocation(session, body)
-    response.headers["Location"] = str(request.url_for("get_allocation", allocation=str(allocation.id)))
+    created(request, response, allocation, "get_allocation", allocation=str(allocation.id))
     return allocation
 
 
@@ -118,20 +115,15 @@ async def create_allocation(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
 )
-async def allocations_scdl(
-    session: SessionDep, request: Request, params: QueryModel[AllocationFilters]
-) -> StreamingResponse:
+async def allocations_scdl(session: SessionDep, request: Request, params: QueryModel[AllocationFilters]) -> Response:
     """The matching allocations in the SCDL subventions 2.1.1 CSV layout; `X-Incomplete-Rows` counts rows
     lacking the required idAttribuant (exported with an empty cell)."""
     incomplete = await scdl.incomplete_rows(session, params)
-    return StreamingResponse(
-        in_own_session(request.app.state.sessionmaker, lambda own: scdl.scdl_chunks(own, params)),
-        media_type="text/csv; charset=utf-8; header=present",
-        headers={
-            scdl.INCOMPLETE_HEADER: str(incomplete),
-            "Content-Disposition": 'attachment; filename="subventions.csv"',
-        },
-    )
+    chunks = partial(scdl.scdl_chunks, params=params)
+    media_type = "text/csv; charset=utf-8; header=present"
+    response = await streamed(request, chunks, media_type, 'attachment; filename="subventions.csv"')
+    response.headers[scdl.INCOMPLETE_HEADER] = str(incomplete)
+    return response
 
 
 @router.get(ALLOCATION, response_model=AllocationRead, responses=error_responses(404))
@@ -166,15 +158,10 @@ async def delete_allocation(session: SessionDep, allocation: AllocationItem) -> 
     DISBURSEMENTS, response_model=Page[DisbursementRead], responses={**LIST_EXPORTS, **error_responses(400, 404, 422)}
 )
 async def list_disbursements(
-    session: SessionDep,
-    request: Request,
-    allocation: AllocationDep,
-    params: QueryModel[DisbursementFilters],
+    request: Request, allocation: AllocationDep, params: QueryModel[DisbursementFilters]
 ) -> Response:
     """List the disbursements paid against an allocation, keyset-paginated."""
-    return page_response(
-        request, DisbursementRead, await service.list_disbursements(await read_connection(session), allocation, params)
-    )
+    return await service.DISBURSEMENTS.respond(request, params, within={"allocation_id": allocation.id})
 
 
 @router.post(DISBURSEMENTS, status_code=201, response_model=DisbursementRead, responses=error_responses(404, 409, 422))
@@ -183,8 +170,14 @@ async def create_disbursement(
 ) -> Disbursement:
     """Record a payment against an allocation."""
     disbursement = await service.create_disbursement(session, allocation, body)
-    location = request.url_for("get_disbursement", allocation=str(allocation.id), disbursement=str(disbursement.id))
-    response.headers["Location"] = str(location)
+    created(
+        request,
+        response,
+        disbursement,
+        "get_disbursement",
+        allocation=str(allocation.id),
+        disbursement=str(disbursement.id),
+    )
     return disbursement
 
 

@@ -8,8 +8,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, PlainSerializer, StringConstraints, field_validator, model_validator
 
-from app.core.listing import ListParams
 from app.core.schemas import Cents, Day, EntityRead, ExternalId, Input, LongText, Name, ShortText, ends_after, partial
+from app.lists.params import ListParams
 
 StreamCode = Annotated[
     str,

@@ -1,18 +1,6 @@
-"""Use cases of funding: streams, the allocations they award, and the disbursements paid against those.
-
-The money rules hold in the database, also when writes race:
-
-- the committed allocations of a stream never exceed its envelope (a stream without envelope has no limit);
-  proposed and cancelled allocations do not count, so cancelling frees the amount;
-- only a committed allocation takes disbursements, and they never exceed its amount; an allocation with
-  disbursements stays committed (it cannot be cancelled or put back to proposed: lower its amount to what was
-  paid to close it) and its amount cannot go below what was paid;
-- an envelope cannot go below what is committed on the stream.
-
-Every check locks the parent row first (`lock_for_update`: the stream for commitments, the allocation for
-payments; on SQLite the request's BEGIN IMMEDIATE already holds the write lock) and then reads the total in one
-aggregate statement, so a concurrent writer waits and then sees this one's result. Locks are always taken
-stream before allocation. A refusal is a Conflict naming the figures in integer cents; nothing is written.
+"""Use cases of funding: streams, the allocations they award, the disbursements paid against those. Every money
+rule (app.funding.rules) is checked after locking the parent row — the stream for commitments, the allocation
+for payments, always in that order — so that racing writes see each other's result; a refusal is a 409.
 """
 
 import operator
@@ -20,15 +8,14 @@ import uuid
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, RowMapping, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import CompoundSelect, RowMapping, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import crud
-from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
+from app import crud
 from app.core.errors import Conflict, NotFound
-from app.core.filters import Filter, Prepared, common, compare, where
 from app.core.locking import lock_for_update
-from app.core.pagination import sorts_for
+from app.crud import Blocker, Reference, ResourceSpec
+from app.funding import rules
 from app.funding.schemas import (
     AllocationCreate,
     AllocationFilters,
@@ -41,13 +28,13 @@ from app.funding.schemas import (
     FundingStreamFilters,
     FundingStreamRead,
 )
+from app.lists.filters import Filter, Prepared, common, compare, named_ids, reference, reference_shape
+from app.lists.listing import Listing
 from app.models import Allocation, Disbursement, FundingStream, Lab, Organization, Project
 
 STREAM_SPEC = ResourceSpec(
     model=FundingStream,
     noun="funding stream",
-    sorts=sorts_for(FundingStream, "code", "name"),
-    default_sort="code",
     slug_field="code",
     search_fields=("code", "name", "description"),
     unique_fields=("code", "external_id"),
@@ -58,8 +45,6 @@ STREAM_SPEC = ResourceSpec(
 ALLOCATION_SPEC = ResourceSpec(
     model=Allocation,
     noun="allocation",
-    sorts=sorts_for(Allocation, "amount_cents"),
-    default_sort="created_at",
     search_fields=("reference", "purpose"),
     unique_fields=("external_id",),
     references={
@@ -74,13 +59,11 @@ ALLOCATION_SPEC = ResourceSpec(
 DISBURSEMENT_SPEC = ResourceSpec(
     model=Disbursement,
     noun="disbursement",
-    sorts=sorts_for(Disbursement, "paid_on"),
-    default_sort="paid_on",
     unique_fields=("external_id",),
 )
 
 
-COMMITTED = AllocationStatus.committed.value
+COMMITTED = rules.COMMITTED
 
 
 async def committed_cents(session: AsyncSession, stream_id: uuid.UUID, *, excluding: uuid.UUID | None) -> int:
@@ -107,16 +90,12 @@ async def _check_envelope(
     session: AsyncSession, stream: RowMapping, requested: int, *, allocation_id: uuid.UUID | None
 ) -> None:
     """Committing `requested` cents on a locked stream must keep its committed total within the envelope."""
-    envelope = stream["envelope_cents"]
-    if envelope is None:
+    if stream["envelope_cents"] is None:
         return
     committed = await committed_cents(session, stream["id"], excluding=allocation_id)
-    if committed + requested > envelope:
-        raise Conflict(
-            f"Committing {requested} cents would exceed the envelope of stream {stream['code']}: "
-            f"envelope {envelope} cents, already committed {committed}, requested {requested} "
-            f"(over by {committed + requested - envelope})."
-        )
+    refusal = rules.commitment_refusal(stream["code"], stream["envelope_cents"], committed, requested)
+    if refusal is not None:
+        raise Conflict(refusal)
 
 
 async def _check_payable(
@@ -126,18 +105,12 @@ async def _check_payable(
     allocation = await lock_for_update(session, Allocation, allocation_id)
     if allocation is None:
         return
-    if allocation["status"] != COMMITTED:
-        raise Conflict(
-            f"Allocation {allocation_id} is {allocation['status']}: only a committed allocation takes "
-            f"disbursements (requested {requested} cents)."
-        )
     disbursed = await _disbursed_cents(session, allocation_id, excluding=disbursement_id)
-    amount = allocation["amount_cents"]
-    if disbursed + requested > amount:
-        raise Conflict(
-            f"Paying {requested} cents would exceed allocation {allocation_id}: amount {amount} cents, "
-            f"already disbursed {disbursed}, requested {requested} (over by {disbursed + requested - amount})."
-        )
+    refusal = rules.payment_refusal(
+        allocation_id, allocation["status"], allocation["amount_cents"], disbursed, requested
+    )
+    if refusal is not None:
+        raise Conflict(refusal)
 
 
 def stream_code(ident: str) -> str:
@@ -146,14 +119,14 @@ def stream_code(ident: str) -> str:
 
 
 def _stream_shape(value: str) -> Prepared:
-    by_id, named = crud.reference_shape(value)
+    by_id, named = reference_shape(value)
     return by_id, (*named, stream_code(value))
 
 
 def _streams_named(by_id: Hashable, values: Sequence[Any]) -> CompoundSelect[Any]:
     """Streams a filter names: by id, external_id or code, the code in any case as in paths."""
     by_code = select(STREAM_SPEC.column("id")).where(STREAM_SPEC.column("code") == values[1])
-    return crud.named_ids(FundingStream, bool(by_id), values[0], ("code",)).union(by_code)
+    return named_ids(FundingStream, bool(by_id), values[0], ("code",)).union(by_code)
 
 
 def stream_ids(value: str) -> CompoundSelect[Any]:
@@ -161,17 +134,9 @@ def stream_ids(value: str) -> CompoundSelect[Any]:
     return _streams_named(*_stream_shape(value))
 
 
-STREAM_FILTERS: tuple[Filter, ...] = crud.common(STREAM_SPEC)
-
-
-def stream_filters(params: FundingStreamFilters) -> list[ColumnElement[bool]]:
-    """The conditions of the stream list's filters, for exports."""
-    return where(STREAM_FILTERS, params)
-
-
-async def list_streams(connection: AsyncConnection, params: FundingStreamFilters) -> PageResult:
-    query = params.list_query(params.sort)
-    return await crud.list_page(connection, STREAM_SPEC, STREAM_FILTERS, params, query, FundingStreamRead)
+STREAMS = Listing(
+    "funding-streams", STREAM_SPEC.table, FundingStreamRead, FundingStreamFilters, common(STREAM_SPEC.table)
+)
 
 
 async def get_stream(session: AsyncSession, ident: str) -> FundingStream:
@@ -193,12 +158,9 @@ async def replace_stream(session: AsyncSession, stream: FundingStream, data: Fun
         current = await lock_for_update(session, FundingStream, stream.id)
         if current is not None and current["version"] == stream.version:
             committed = await committed_cents(session, stream.id, excluding=None)
-            if committed > envelope:
-                raise Conflict(
-                    f"The envelope of stream {stream.code} cannot go below what is committed: "
-                    f"requested envelope {envelope} cents, already committed {committed} "
-                    f"(short by {committed - envelope})."
-                )
+            refusal = rules.envelope_refusal(stream.code, envelope, committed)
+            if refusal is not None:
+                raise Conflict(refusal)
     return await crud.update(session, STREAM_SPEC, stream, data.model_dump())
 
 
@@ -208,29 +170,25 @@ async def delete_stream(session: AsyncSession, stream: FundingStream) -> None:
 
 
 _allocation = ALLOCATION_SPEC.column
-ALLOCATION_FILTERS: tuple[Filter, ...] = (
-    *crud.common(ALLOCATION_SPEC),
-    Filter(
-        "stream", _stream_shape, lambda by_id, values: [_allocation("stream_id").in_(_streams_named(by_id, values))]
+ALLOCATIONS = Listing(
+    "allocations",
+    ALLOCATION_SPEC.table,
+    AllocationRead,
+    AllocationFilters,
+    (
+        *common(ALLOCATION_SPEC.table),
+        Filter(
+            "stream", _stream_shape, lambda by_id, values: [_allocation("stream_id").in_(_streams_named(by_id, values))]
+        ),
+        reference("lab", _allocation("lab_id"), Lab),
+        reference("project", _allocation("project_id"), Project),
+        reference("organization", _allocation("organization_id"), Organization),
+        compare("status", _allocation("status")),
+        compare("nature", _allocation("nature")),
+        compare("decided_after", _allocation("decided_on"), operator.ge),
+        compare("decided_before", _allocation("decided_on"), operator.le),
     ),
-    crud.reference("lab", _allocation("lab_id"), Lab),
-    crud.reference("project", _allocation("project_id"), Project),
-    crud.reference("organization", _allocation("organization_id"), Organization),
-    compare("status", _allocation("status")),
-    compare("nature", _allocation("nature")),
-    compare("decided_after", _allocation("decided_on"), operator.ge),
-    compare("decided_before", _allocation("decided_on"), operator.le),
 )
-
-
-def allocation_filters(params: AllocationFilters) -> list[ColumnElement[bool]]:
-    """The conditions of the allocation list's filters, for exports and stats."""
-    return where(ALLOCATION_FILTERS, params)
-
-
-async def list_allocations(connection: AsyncConnection, params: AllocationFilters) -> PageResult:
-    query = params.list_query(params.sort)
-    return await crud.list_page(connection, ALLOCATION_SPEC, ALLOCATION_FILTERS, params, query, AllocationRead)
 
 
 async def get_allocation(session: AsyncSession, ident: str) -> Allocation:
@@ -249,19 +207,9 @@ async def create_allocation(session: AsyncSession, data: AllocationCreate) -> Al
 async def _check_still_covers_payments(session: AsyncSession, allocation_id: uuid.UUID, data: AllocationCreate) -> None:
     """Money already paid keeps its allocation committed, for at least the amount paid."""
     disbursed = await _disbursed_cents(session, allocation_id, excluding=None)
-    if not disbursed:
-        return
-    if data.status != AllocationStatus.committed:
-        raise Conflict(
-            f"Allocation {allocation_id} cannot become {data.status}: {disbursed} cents were already disbursed "
-            f"against it. Lower its amount to {disbursed} cents to close it instead."
-        )
-    if data.amount_cents < disbursed:
-        raise Conflict(
-            f"The amount of allocation {allocation_id} cannot go below what was already disbursed: "
-            f"requested amount {data.amount_cents} cents, already disbursed {disbursed} "
-            f"(short by {disbursed - data.amount_cents})."
-        )
+    refusal = rules.paid_allocation_refusal(allocation_id, data.status, data.amount_cents, disbursed)
+    if refusal is not None:
+        raise Conflict(refusal)
 
 
 async def replace_allocation(session: AsyncSession, allocation: Allocation, data: AllocationCreate) -> Allocation:
@@ -291,26 +239,17 @@ async def delete_allocation(session: AsyncSession, allocation: Allocation) -> No
 
 
 # Disbursements carry no text to search: `q` is ignored, as their query model says.
-DISBURSEMENT_FILTERS: tuple[Filter, ...] = (
-    *common(None, DISBURSEMENT_SPEC.column("updated_at")),
-    compare("paid_after", DISBURSEMENT_SPEC.column("paid_on"), operator.ge),
-    compare("paid_before", DISBURSEMENT_SPEC.column("paid_on"), operator.le),
+DISBURSEMENTS = Listing(
+    "disbursements",
+    DISBURSEMENT_SPEC.table,
+    DisbursementRead,
+    DisbursementFilters,
+    (
+        *common(DISBURSEMENT_SPEC.table),
+        compare("paid_after", DISBURSEMENT_SPEC.column("paid_on"), operator.ge),
+        compare("paid_before", DISBURSEMENT_SPEC.column("paid_on"), operator.le),
+    ),
 )
-
-
-def disbursement_filters(allocation: Allocation, params: DisbursementFilters) -> list[ColumnElement[bool]]:
-    """The conditions of an allocation's disbursement list, for exports."""
-    return where(DISBURSEMENT_FILTERS, params, {DISBURSEMENT_SPEC.column("allocation_id"): allocation.id})
-
-
-async def list_disbursements(
-    connection: AsyncConnection, allocation: Allocation, params: DisbursementFilters
-) -> PageResult:
-    query = params.list_query(params.sort)
-    within = {"allocation_id": allocation.id}
-    return await crud.list_page(
-        connection, DISBURSEMENT_SPEC, DISBURSEMENT_FILTERS, params, query, DisbursementRead, within=within
-    )
 
 
 async def get_disbursement(session: AsyncSession, allocation: Allocation, ident: str) -> Disbursement:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, get_args, get_origin
 import orjson
 from pydantic import BaseModel
 
-from app.core.csvout import FORMULA_STARTS
+from app.exports.csv import FORMULA_STARTS
 
 
 class Kind(StrEnum):
@@ -111,7 +111,7 @@ def convert(kind: Kind, value: Any) -> Any:
         return value
     text = value.strip()
     if kind is Kind.text:
-        # An export guards formula-like text with a leading quote (see app.core.csvout): take it off again.
+        # An export guards formula-like text with a leading quote (see app.exports.csv): take it off again.
         return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
     if kind is Kind.integer:
         return text.translate(_DIGIT_GROUPS)

@@ -9,18 +9,19 @@ so a file cannot overspend an envelope or an allocation any more than single wri
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.campaigns import service as campaigns
 from app.campaigns.schemas import CampaignCreate
-from app.core.crud import ResourceSpec
 from app.core.errors import InvalidInput
 from app.core.schemas import Input
+from app.crud import ResourceSpec
+from app.events import rules as event_rules
 from app.events import service as events
 from app.events.schemas import EventCreate
+from app.funding import rules as funding_rules
 from app.funding import service as funding
 from app.funding.schemas import AllocationCreate, DisbursementCreate, FundingStreamCreate
 from app.imports.schemas import ImportResource
@@ -41,11 +42,11 @@ from app.models import (
 )
 from app.organizations import service as organizations
 from app.organizations.schemas import OrganizationCreate
+from app.projects import rules as project_rules
 from app.projects import service as projects
 from app.projects.schemas import PartnerCreate, ProjectCreate, ProjectStatus
-from app.reference.data import timezone_for_region
 
-COMMITTED = funding.COMMITTED
+COMMITTED = funding_rules.COMMITTED
 
 
 class RowError(Exception):
@@ -87,23 +88,13 @@ class EventRules(Rules):
     """Region and time zone defaulted as `create_event` does; local times read in the event's zone."""
 
     async def complete(self, row: Any) -> None:
-        values = row.values
-        refs = values.get("_refs", {})
-        if values.get("region_code") is None:
-            holder = refs.get("lab_id") or refs.get("organizer_organization_id")
-            values["region_code"] = holder.get("region_code") if holder else None
-        zone_name = values.get("timezone") or timezone_for_region(values["region_code"])
-        zone = ZoneInfo(zone_name)
+        refs = row.values.get("_refs", {})
+        holder = refs.get("lab_id") or refs.get("organizer_organization_id")
         try:
-            starts = events.to_utc(values["starts_at"], zone, ["starts_at"])
-            ends = events.to_utc(values["ends_at"], zone, ["ends_at"])
+            row.values = event_rules.placed_in_time(row.values, holder.get("region_code") if holder else None)
         except InvalidInput as exc:
             error = exc.errors[0]
             raise RowError(str(error.loc[0]), error.msg) from None
-        if ends < starts:
-            raise RowError("ends_at", "must be on or after starts_at")
-        local_day = starts.astimezone(zone).date()
-        values.update(starts_at=starts, ends_at=ends, timezone=zone_name, local_start_date=local_day)
 
 
 class ProjectRules(Rules):
@@ -132,20 +123,14 @@ class ProjectRules(Rules):
             return
         status = ProjectStatus(values["status"])
         if status != existing["status"]:
-            allowed = projects.allowed_moves(ProjectStatus(existing["status"]))
-            if status not in allowed:
-                states = ", ".join(allowed) if allowed else f"none ({existing['status']} is final)"
-                raise RowError(
-                    "status", f"a project cannot move from {existing['status']} to {status}; allowed next: {states}"
-                )
+            refusal = project_rules.move_refusal(ProjectStatus(existing["status"]), status)
+            if refusal is not None:
+                raise RowError("status", refusal)
             self.moves[existing["id"]] = existing["status"]
         original = values.get("replicates_project_id")
         if original is not None and original != existing["replicates_project_id"]:
             if await projects.replicates_itself(self.session, existing["id"], original):
-                raise RowError(
-                    "replicates_project_id",
-                    "a project cannot replicate itself, directly or through the projects it replicates",
-                )
+                raise RowError("replicates_project_id", project_rules.REPLICATION_CYCLE)
 
     async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
         changes = [
@@ -198,12 +183,9 @@ class StreamRules(Rules):
         if existing["envelope_cents"] is not None and envelope >= existing["envelope_cents"]:
             return
         committed = await funding.committed_cents(self.session, existing["id"], excluding=None)
-        if committed > envelope:
-            raise RowError(
-                "envelope_cents",
-                f"the envelope of stream {existing['code']} cannot go below what is committed: requested "
-                f"{envelope} cents, already committed {committed} (short by {committed - envelope})",
-            )
+        refusal = funding_rules.envelope_refusal(existing["code"], envelope, committed)
+        if refusal is not None:
+            raise RowError("envelope_cents", refusal)
 
 
 class AllocationRules(Rules):
@@ -243,29 +225,16 @@ class AllocationRules(Rules):
         was_committed = existing is not None and existing["status"] == COMMITTED
         stream = self.streams[values["stream_id"]]
         already_here = existing["amount_cents"] if was_committed and existing["stream_id"] == stream["id"] else 0
-        if committing and amount > already_here and stream["envelope_cents"] is not None:
+        if committing and amount > already_here:
             committed = stream["committed"] - already_here
-            if committed + amount > stream["envelope_cents"]:
-                raise RowError(
-                    "amount_cents",
-                    f"committing {amount} cents would exceed the envelope of stream {stream['code']}: envelope "
-                    f"{stream['envelope_cents']} cents, already committed {committed}, requested {amount} "
-                    f"(over by {committed + amount - stream['envelope_cents']})",
-                )
+            refusal = funding_rules.commitment_refusal(stream["code"], stream["envelope_cents"], committed, amount)
+            if refusal is not None:
+                raise RowError("amount_cents", refusal)
         if existing is not None:
             disbursed = self.disbursed.get(existing["id"], 0)
-            if disbursed and not committing:
-                raise RowError(
-                    "status",
-                    f"cannot become {values['status']}: {disbursed} cents were already disbursed against it; lower "
-                    f"its amount to {disbursed} cents to close it instead",
-                )
-            if disbursed > amount:
-                raise RowError(
-                    "amount_cents",
-                    f"cannot go below what was already disbursed: requested {amount} cents, already disbursed "
-                    f"{disbursed} (short by {disbursed - amount})",
-                )
+            refusal = funding_rules.paid_allocation_refusal(existing["id"], values["status"], amount, disbursed)
+            if refusal is not None:
+                raise RowError("status" if not committing else "amount_cents", refusal)
             if was_committed:
                 self.streams[existing["stream_id"]]["committed"] -= existing["amount_cents"]
         if committing:
@@ -296,18 +265,12 @@ class DisbursementRules(Rules):
         amount = values["amount_cents"]
         delta = amount - (existing["amount_cents"] if existing is not None else 0)
         if delta > 0:
-            if allocation["status"] != COMMITTED:
-                raise RowError(
-                    "allocation_id",
-                    f"allocation {allocation['id']} is {allocation['status']}: only a committed allocation takes "
-                    f"disbursements (requested {amount} cents)",
-                )
-            if allocation["disbursed"] + delta > allocation["amount_cents"]:
-                raise RowError(
-                    "amount_cents",
-                    f"paying {amount} cents would exceed allocation {allocation['id']}: amount "
-                    f"{allocation['amount_cents']} cents, already disbursed {allocation['disbursed']}",
-                )
+            others = allocation["disbursed"] - (amount - delta)
+            refusal = funding_rules.payment_refusal(
+                allocation["id"], allocation["status"], allocation["amount_cents"], others, amount
+            )
+            if refusal is not None:
+                raise RowError("allocation_id" if allocation["status"] != COMMITTED else "amount_cents", refusal)
         allocation["disbursed"] += delta
 
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Path, Request
 
 from app.core.db import SessionDep
 from app.core.errors import PROBLEM_JSON, NotFound, error_responses
-from app.core.query import QueryModel
 from app.imports.reading import UnsupportedMediaType
 from app.imports.schemas import ImportOptions, ImportRejectedProblem, ImportReport, ImportResource
 from app.imports.service import import_body
+from app.lists.query import QueryModel
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 

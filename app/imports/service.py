@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import to_jsonable_python
 from sqlalchemy import Table, bindparam, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit, crud
+from app import crud
+from app.audit import trail
 from app.core.errors import AppError
-from app.core.text import fold, like_escape, slugify
+from app.core.text import fold, slugify
 from app.imports.cells import Kind, convert, kinds
 from app.imports.reading import BodyReader, ImportFileError, Record
 from app.imports.resources import SPECS, ImportSpec, RowError
@@ -289,8 +289,8 @@ class Importer:
         self.writer = Writer(session, self.spec.resource.table)
         self.rules = self.spec.rules(session)
         self.now = utcnow()
-        self.actor: audit.Actor = session.info.get(audit.ACTOR, audit.UNKNOWN)
-        self.request_id: str | None = session.info.get(audit.REQUEST_ID)
+        self.actor = trail.actor_of(session)
+        self.request_id = trail.request_id_of(session)
         self.catalog: Catalog | None = None
         self.header: list[str | None] | None = None
         self.header_names: list[str] = []
@@ -493,7 +493,7 @@ class Importer:
             if given.get(slug):
                 keys[slug] = str(given[slug]).upper() if slug == "code" else str(given[slug])
             elif self.spec.resource.slug_source and given.get(self.spec.resource.slug_source):
-                keys["derived"] = slugify(str(given[self.spec.resource.slug_source])) or self.spec.resource.noun
+                keys["derived"] = crud.slug_base(self.spec.resource, str(given[self.spec.resource.slug_source]))
         if self.spec.natural_key and all(given.get(name) is not None for name in self.spec.natural_key):
             keys["natural"] = tuple(str(given[name]) for name in self.spec.natural_key)
         return keys
@@ -682,18 +682,15 @@ class Importer:
         entries.append(self._entry("update", merged, stored))
 
     async def _free_slug(self, base: str, free: bool) -> str:
-        """The derived slug, suffixed -2, -3… when a stored row or an earlier row of the file holds it."""
-        if free and base not in self.slugs:
-            self.slugs.add(base)
-            return base
-        column = self.spec.resource.column(self.spec.resource.slug_field or "slug")
-        pattern = column.like(f"{like_escape(base)}-%", escape="\\")
-        taken = set((await self.session.execute(select(column).where(or_(column == base, pattern)))).scalars())
-        n = 2
-        while f"{base}-{n}" in taken or f"{base}-{n}" in self.slugs:
-            n += 1
-        self.slugs.add(f"{base}-{n}")
-        return f"{base}-{n}"
+        """The derived slug, as `crud.free_slug` gives it, also kept from the earlier rows of the file; no query
+        when the batch found no stored row holding it."""
+        slug = (
+            base
+            if free and base not in self.slugs
+            else await crud.free_slug(self.session, self.spec.resource, base, also_taken=self.slugs)
+        )
+        self.slugs.add(slug)
+        return slug
 
     def _remember(self, row: Mapping[str, Any]) -> None:
         """Later rows of the same file may name this one (a project replicating another)."""
@@ -702,35 +699,21 @@ class Importer:
             self.resolver.remember(model, row)
 
     def _entry(self, action: str, after: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
-        after_state = _state(after)
-        before_state = _state(before) if before else {}
-        return {
-            "at": self.now,
-            "actor": self.actor.name,
-            "actor_key_id": self.actor.key_id,
-            "action": action,
-            "entity_type": self.spec.resource.entity_type,
-            "entity_id": after["id"],
-            "version": after["version"],
-            "changes": audit.diff(before_state, after_state) if before else _created(after_state),
-            "data": after_state,
-            "request_id": self.request_id,
-        }
-
-
-def _created(state: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """`audit.diff({}, state)`, without comparing every field to nothing."""
-    return {name: [None, value] for name, value in state.items() if value is not None}
+        """The row's audit entry, as a single write's (`trail.entry`), staged for the end of the import."""
+        described = trail.entry(
+            self.session,
+            action=action,
+            entity_type=self.spec.resource.entity_type,
+            entity_id=after["id"],
+            version=after["version"],
+            before=trail.state(before) if before else {},
+            after=trail.state(after),
+        )
+        return {**described, "at": self.now}
 
 
 def _typed(value: str) -> Any:
     return _uuid(value) or value
-
-
-def _state(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The row as the audit trail keeps entities: JSON values, without derived and bookkeeping columns."""
-    state: dict[str, Any] = to_jsonable_python({k: v for k, v in row.items() if k not in audit.NOT_AUDITED})
-    return state
 
 
 async def import_body(

@@ -1,13 +1,6 @@
-"""Writing a batch of imported rows through each engine's fast path.
-
-- **PostgreSQL**: the rows are copied (`COPY`, binary) into a temporary staging table shaped like the target,
-  then moved with one set-based statement: `INSERT … SELECT` for new rows, `UPDATE … FROM` for changed ones.
-  Audit entries are copied into a staging table too, and appended to the trail once, numbered, at the end.
-- **SQLite**: one `executemany` per statement, inside the import's single transaction; audit entries are
-  staged and appended the same way.
-
-Either way no ORM object is built per row. The rows being updated were locked when they were read
-(`FOR NO KEY UPDATE`, see `app.imports.service`), so nobody changed them in between.
+"""Writing a batch of imported rows through each engine's fast path — PostgreSQL `COPY` into a staging table then
+one `INSERT … SELECT` / `UPDATE … FROM`, SQLite `executemany` — with no ORM object per row; audit entries are
+staged and appended to the trail once, numbered, at the end.
 """
 
 import uuid
@@ -17,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Table, bindparam, column, insert, table, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit
+from app.audit import trail
 from app.core.db import json_text
 from app.models.audit import AuditEntry
 
@@ -130,9 +123,9 @@ class Writer:
             await self.session.execute(insert(stage), numbered)
 
     async def finish(self) -> None:
-        """Append the staged audit entries to the trail in commit order (see `audit.append_staged`)."""
+        """Append the staged audit entries to the trail in commit order (see `trail.append_staged`)."""
         if self._audit_stage is not None:
-            await audit.append_staged(self.session, self._audit_stage, AUDIT_COLUMNS)
+            await trail.append_staged(self.session, self._audit_stage, AUDIT_COLUMNS)
             await self.session.execute(text(f"DROP TABLE {self._audit_stage}"))
         if self._stage is not None:
             await self.session.execute(text(f"DROP TABLE {self._stage}"))

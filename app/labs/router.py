@@ -1,30 +1,32 @@
 """HTTP routes of labs."""
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep, read_connection
-from app.core.direct import direct_list
+from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.core.listing import page_response
-from app.core.query import QueryModel
-from app.core.schemas import LIST_EXPORTS, Page, merge_patch
-from app.exports.geojson import GEOJSON_MEDIA_TYPE, geojson_chunks
-from app.exports.lists import in_own_session
+from app.core.schemas import Page, merge_patch
+from app.crud.conditional import ItemRoute, created
+from app.exports.geojson import GEOJSON_MEDIA_TYPE
 from app.labs import service
 from app.labs.dependencies import LabItem
 from app.labs.schemas import LabCreate, LabFilters, LabRead, LabUpdate
+from app.lists.export import streamed
+from app.lists.fast import fast_list
+from app.lists.params import LIST_EXPORTS
+from app.lists.query import QueryModel
 from app.models import Lab
 
 router = APIRouter(route_class=ItemRoute, prefix="/labs", tags=["labs"])
 
 
 @router.get("", response_model=Page[LabRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-@direct_list(LabRead, service.list_labs)
-async def list_labs(session: SessionDep, request: Request, params: QueryModel[LabFilters]) -> Response:
+@fast_list(service.LABS)
+async def list_labs(request: Request, params: QueryModel[LabFilters]) -> Response:
     """List labs, filtered and keyset-paginated."""
-    return page_response(request, LabRead, await service.list_labs(await read_connection(session), params))
+    return await service.LABS.respond(request, params)
 
 
 @router.get(
@@ -32,19 +34,17 @@ async def list_labs(session: SessionDep, request: Request, params: QueryModel[La
     response_class=StreamingResponse,
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}}}, **error_responses(400, 422)},
 )
-async def labs_geojson(request: Request, params: QueryModel[LabFilters]) -> StreamingResponse:
+async def labs_geojson(request: Request, params: QueryModel[LabFilters]) -> Response:
     """The matching labs as an RFC 7946 FeatureCollection ([lon, lat]; `geometry: null` when unlocated)."""
-    return StreamingResponse(
-        in_own_session(request.app.state.sessionmaker, lambda session: geojson_chunks(session, params)),
-        media_type=GEOJSON_MEDIA_TYPE,
-    )
+    chunks = partial(service.geojson_chunks, params=params)
+    return await streamed(request, chunks, GEOJSON_MEDIA_TYPE, 'inline; filename="labs.geojson"')
 
 
 @router.post("", status_code=201, response_model=LabRead, responses=error_responses(409, 422))
 async def create_lab(session: SessionDep, request: Request, response: Response, body: LabCreate) -> Lab:
     """Create a lab; its slug is derived from the name unless given."""
     lab = await service.create_lab(session, body)
-    response.headers["Location"] = str(request.url_for("get_lab", lab=str(lab.id)))
+    created(request, response, lab, "get_lab", lab=str(lab.id))
     return lab
 
 

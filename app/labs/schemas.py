@@ -7,8 +7,8 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from app.core.listing import ListParams
 from app.core.schemas import Day, Email, EntityRead, ExternalId, Input, LongText, Name, ShortText, Slug, Url, partial
+from app.lists.params import ListParams
 from app.reference.schemas import RegionParam
 
 

@@ -1,20 +1,21 @@
 """Use cases of labs."""
 
-from sqlalchemy import ColumnElement
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from collections.abc import AsyncIterator
+from typing import Any
 
-from app.core import crud
-from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
-from app.core.filters import Filter, compare, where
-from app.core.pagination import sorts_for
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app import crud
+from app.crud import Blocker, Reference, ResourceSpec
+from app.exports.geojson import feature_collection, point
 from app.labs.schemas import LabCreate, LabFilters, LabRead
+from app.lists.filters import common, compare, reference
+from app.lists.listing import Listing
 from app.models import Allocation, Event, Lab, Organization, Project, Region
 
 SPEC = ResourceSpec(
     model=Lab,
     noun="lab",
-    sorts=sorts_for(Lab, "name"),
-    default_sort="name",
     slug_field="slug",
     slug_source="name",
     search_fields=("name", "city", "description"),
@@ -31,21 +32,29 @@ SPEC = ResourceSpec(
 )
 
 
-FILTERS: tuple[Filter, ...] = (
-    *crud.common(SPEC),
-    compare("region", SPEC.column("region_code")),
-    compare("status", SPEC.column("status")),
-    crud.reference("host", SPEC.column("host_organization_id"), Organization),
+LABS = Listing(
+    "labs",
+    SPEC.table,
+    LabRead,
+    LabFilters,
+    (
+        *common(SPEC.table),
+        compare("region", SPEC.column("region_code")),
+        compare("status", SPEC.column("status")),
+        reference("host", SPEC.column("host_organization_id"), Organization),
+    ),
 )
 
 
-def filters(params: LabFilters) -> list[ColumnElement[bool]]:
-    """The conditions of the lab list's filters, for exports."""
-    return where(FILTERS, params)
+async def geojson_chunks(engine: AsyncEngine, params: LabFilters) -> AsyncIterator[bytes]:
+    """The matching labs as a FeatureCollection; each feature's properties are the lab as the list shows it."""
 
+    async def features() -> AsyncIterator[dict[str, Any]]:
+        async for lab in LABS.records(engine, params):
+            yield point(lab["id"], lab["longitude"], lab["latitude"], lab)
 
-async def list_labs(connection: AsyncConnection, params: LabFilters) -> PageResult:
-    return await crud.list_page(connection, SPEC, FILTERS, params, params.list_query(params.sort), LabRead)
+    async for chunk in feature_collection(features()):
+        yield chunk
 
 
 async def get_lab(session: AsyncSession, ident: str) -> Lab:

@@ -1,12 +1,5 @@
-"""Prometheus metrics of the service, right with one worker process or several.
-
-With several workers (`lab-registry serve --workers N`), `serve` points PROMETHEUS_MULTIPROC_DIR at a fresh
-directory before the workers start: each worker then writes its samples to files there (prometheus_client's
-multiprocess mode) and `/metrics` merges every worker's files, whichever worker answers the scrape. In that mode
-the per-process CPU and memory metrics are not reported.
-
-`IMPORT_ROWS` and `WEBHOOK_DELIVERIES` are declared here for the bulk-import and webhook features to increment;
-until those call them they stay at 0.
+"""Prometheus metrics of the service, right with one worker process or several (`serve --workers N` points
+PROMETHEUS_MULTIPROC_DIR at a fresh directory, and `/metrics` merges every worker's files).
 """
 
 import os

@@ -2,13 +2,13 @@
 
 from fastapi import APIRouter, Request, Response
 
-from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep, read_connection
-from app.core.direct import direct_list
+from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.core.listing import page_response
-from app.core.query import QueryModel
-from app.core.schemas import LIST_EXPORTS, Page, merge_patch
+from app.core.schemas import Page, merge_patch
+from app.crud.conditional import ItemRoute, created
+from app.lists.fast import fast_list
+from app.lists.params import LIST_EXPORTS
+from app.lists.query import QueryModel
 from app.models import Organization
 from app.organizations import service
 from app.organizations.dependencies import OrganizationItem
@@ -18,14 +18,10 @@ router = APIRouter(route_class=ItemRoute, prefix="/organizations", tags=["organi
 
 
 @router.get("", response_model=Page[OrganizationRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-@direct_list(OrganizationRead, service.list_organizations)
-async def list_organizations(
-    session: SessionDep, request: Request, params: QueryModel[OrganizationFilters]
-) -> Response:
+@fast_list(service.ORGANIZATIONS)
+async def list_organizations(request: Request, params: QueryModel[OrganizationFilters]) -> Response:
     """List organizations, filtered and keyset-paginated."""
-    return page_response(
-        request, OrganizationRead, await service.list_organizations(await read_connection(session), params)
-    )
+    return await service.ORGANIZATIONS.respond(request, params)
 
 
 @router.post("", status_code=201, response_model=OrganizationRead, responses=error_responses(409, 422))
@@ -34,7 +30,7 @@ async def create_organization(
 ) -> Organization:
     """Create an organization; its slug is derived from the name unless given."""
     organization = await service.create_organization(session, body)
-    response.headers["Location"] = str(request.url_for("get_organization", organization=str(organization.id)))
+    created(request, response, organization, "get_organization", organization=str(organization.id))
     return organization
 
 

@@ -5,8 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.core.listing import ListParams
 from app.core.schemas import EntityRead, ExternalId, Input, Name, Slug, Url, partial
+from app.lists.params import ListParams
 from app.reference.schemas import RegionParam
 
 LA_POSTE_SIREN = "356000000"

@@ -1,20 +1,17 @@
 """Use cases of organizations."""
 
-from sqlalchemy import ColumnElement
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import crud
-from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
-from app.core.filters import Filter, compare, where
-from app.core.pagination import sorts_for
+from app import crud
+from app.crud import Blocker, Reference, ResourceSpec
+from app.lists.filters import common, compare
+from app.lists.listing import Listing
 from app.models import Allocation, Event, FundingStream, Lab, Organization, ProjectPartner, Region
 from app.organizations.schemas import OrganizationCreate, OrganizationFilters, OrganizationRead
 
 SPEC = ResourceSpec(
     model=Organization,
     noun="organization",
-    sorts=sorts_for(Organization, "name"),
-    default_sort="name",
     slug_field="slug",
     slug_source="name",
     search_fields=("name", "siret", "rna"),
@@ -30,21 +27,13 @@ SPEC = ResourceSpec(
 )
 
 
-FILTERS: tuple[Filter, ...] = (
-    *crud.common(SPEC),
-    compare("kind", SPEC.column("kind")),
-    compare("region", SPEC.column("region_code")),
+ORGANIZATIONS = Listing(
+    "organizations",
+    SPEC.table,
+    OrganizationRead,
+    OrganizationFilters,
+    (*common(SPEC.table), compare("kind", SPEC.column("kind")), compare("region", SPEC.column("region_code"))),
 )
-
-
-def filters(params: OrganizationFilters) -> list[ColumnElement[bool]]:
-    """The conditions of the organization list's filters, for exports."""
-    return where(FILTERS, params)
-
-
-async def list_organizations(connection: AsyncConnection, params: OrganizationFilters) -> PageResult:
-    query = params.list_query(params.sort)
-    return await crud.list_page(connection, SPEC, FILTERS, params, query, OrganizationRead)
 
 
 async def get_organization(session: AsyncSession, ident: str) -> Organization:

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from app.core.concurrency import conditional
 from app.core.db import SessionDep
+from app.crud.conditional import conditional
 from app.models import Project, ProjectPartner
 from app.projects import service
 

@@ -4,15 +4,14 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, Request, Response
 
-from app.core.concurrency import ItemRoute
-from app.core.db import SessionDep, read_connection
-from app.core.direct import direct_list
+from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.core.listing import page_response
-from app.core.query import QueryModel
-from app.core.schemas import LIST_EXPORTS, Page, merge_patch
-from app.core.security import ActorDep
+from app.core.schemas import Page, merge_patch
+from app.crud.conditional import ItemRoute, created
 from app.labs.dependencies import LabDep
+from app.lists.fast import fast_list
+from app.lists.params import LIST_EXPORTS
+from app.lists.query import QueryModel
 from app.models import Project, ProjectPartner, ProjectStatusChange
 from app.projects import service
 from app.projects.dependencies import PartnerItem, ProjectDep, ProjectItem
@@ -34,19 +33,17 @@ router = APIRouter(route_class=ItemRoute, tags=["projects"])
 
 
 @router.get("/projects", response_model=Page[ProjectRead], responses={**LIST_EXPORTS, **error_responses(400, 422)})
-@direct_list(ProjectRead, service.list_projects)
-async def list_projects(session: SessionDep, request: Request, params: QueryModel[ProjectFilters]) -> Response:
+@fast_list(service.PROJECTS)
+async def list_projects(request: Request, params: QueryModel[ProjectFilters]) -> Response:
     """List projects and actions, filtered and keyset-paginated."""
-    return page_response(request, ProjectRead, await service.list_projects(await read_connection(session), params))
+    return await service.PROJECTS.respond(request, params)
 
 
 @router.post("/projects", status_code=201, response_model=ProjectRead, responses=error_responses(409, 422))
-async def create_project(
-    session: SessionDep, request: Request, response: Response, actor: ActorDep, body: ProjectCreate
-) -> Project:
+async def create_project(session: SessionDep, request: Request, response: Response, body: ProjectCreate) -> Project:
     """Create a project or action, in any status; its slug is derived from the title unless given."""
-    project = await service.create_project(session, body, actor=actor)
-    response.headers["Location"] = str(request.url_for("get_project", project=str(project.id)))
+    project = await service.create_project(session, body)
+    created(request, response, project, "get_project", project=str(project.id))
     return project
 
 
@@ -60,17 +57,16 @@ async def get_project(project: ProjectItem) -> Project:
 async def update_project(
     session: SessionDep,
     project: ProjectItem,
-    actor: ActorDep,
     body: ProjectUpdate,  # type: ignore[valid-type]
 ) -> Project:
     """Change some fields of a project (JSON merge patch); a status change must follow the lifecycle."""
-    return await service.replace_project(session, project, merge_patch(ProjectCreate, project, body), actor=actor)
+    return await service.replace_project(session, project, merge_patch(ProjectCreate, project, body))
 
 
 @router.put("/projects/{project}", response_model=ProjectRead, responses=error_responses(404, 409, 422))
-async def replace_project(session: SessionDep, project: ProjectItem, actor: ActorDep, body: ProjectCreate) -> Project:
+async def replace_project(session: SessionDep, project: ProjectItem, body: ProjectCreate) -> Project:
     """Replace a project with a full representation; omitted optional fields are cleared."""
-    return await service.replace_project(session, project, body, actor=actor)
+    return await service.replace_project(session, project, body)
 
 
 @router.delete("/projects/{project}", status_code=204, responses=error_responses(404, 409))
@@ -90,13 +86,9 @@ async def project_history(session: SessionDep, project: ProjectDep) -> Sequence[
     response_model=Page[ProjectRead],
     responses={**LIST_EXPORTS, **error_responses(400, 404, 422)},
 )
-async def list_lab_projects(
-    session: SessionDep, request: Request, lab: LabDep, params: QueryModel[LabProjectFilters]
-) -> Response:
+async def list_lab_projects(request: Request, lab: LabDep, params: QueryModel[LabProjectFilters]) -> Response:
     """List the projects a lab leads or supports, filtered and keyset-paginated."""
-    return page_response(
-        request, ProjectRead, await service.list_lab_projects(await read_connection(session), lab, params)
-    )
+    return await service.LAB_PROJECTS.respond(request, params, within={"lab_id": lab.id})
 
 
 @router.get(
@@ -104,13 +96,9 @@ async def list_lab_projects(
     response_model=Page[PartnerRead],
     responses={**LIST_EXPORTS, **error_responses(400, 404, 422)},
 )
-async def list_partners(
-    session: SessionDep, request: Request, project: ProjectDep, params: QueryModel[PartnerFilters]
-) -> Response:
+async def list_partners(request: Request, project: ProjectDep, params: QueryModel[PartnerFilters]) -> Response:
     """List the organizations taking part in a project, with their roles."""
-    return page_response(
-        request, PartnerRead, await service.list_partners(await read_connection(session), project, params)
-    )
+    return await service.PARTNERS.respond(request, params, within={"project_id": project.id})
 
 
 @router.post(
@@ -124,7 +112,7 @@ async def create_partner(
 ) -> ProjectPartner:
     """Add an organization to a project in a role; the same organization holds each role once."""
     partner = await service.create_partner(session, project, body)
-    response.headers["Location"] = str(request.url_for("get_partner", project=str(project.id), partner=str(partner.id)))
+    created(request, response, partner, "get_partner", project=str(project.id), partner=str(partner.id))
     return partner
 
 

@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.core.listing import ListParams
 from app.core.schemas import (
     Count,
     Day,
@@ -22,6 +21,7 @@ from app.core.schemas import (
     ends_after,
     partial,
 )
+from app.lists.params import ListParams
 from app.reference.schemas import CodeParam, RegionParam
 
 

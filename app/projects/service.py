@@ -5,17 +5,19 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core import crud
-from app.core.crud import Blocker, PageResult, Reference, ResourceSpec
+from app import crud
+from app.audit import trail
 from app.core.errors import Conflict, FieldError, InvalidInput, NotFound
-from app.core.filters import Filter, common, compare, search, where
 from app.core.locking import lock_for_update
-from app.core.pagination import sorts_for
+from app.crud import Blocker, Reference, ResourceSpec
+from app.lists.filters import Filter, common, compare, reference, search
+from app.lists.listing import Listing
 from app.models import Allocation, Event, Lab, Organization, Project, ProjectPartner, ProjectStatusChange, Region, Theme
+from app.projects import rules
 from app.projects.schemas import (
     LabProjectFilters,
     PartnerChange,
@@ -31,8 +33,6 @@ from app.projects.schemas import (
 SPEC = ResourceSpec(
     model=Project,
     noun="project",
-    sorts=sorts_for(Project, "title"),
-    default_sort="title",
     slug_field="slug",
     slug_source="title",
     search_fields=("title", "summary", "results", "lessons"),
@@ -53,38 +53,12 @@ SPEC = ResourceSpec(
 PARTNER_SPEC = ResourceSpec(
     model=ProjectPartner,
     noun="partner",
-    sorts=sorts_for(ProjectPartner),
-    default_sort="created_at",
     unique_fields=("external_id",),
     references={"organization_id": Reference(Organization, "organization")},
 )
 
-FORWARD = (
-    ProjectStatus.exploring,
-    ProjectStatus.designing,
-    ProjectStatus.piloting,
-    ProjectStatus.scaling,
-    ProjectStatus.completed,
-)
-FINAL = frozenset({ProjectStatus.completed, ProjectStatus.abandoned})
-
-
-def allowed_moves(current: ProjectStatus) -> list[ProjectStatus]:
-    """Forward along the lifecycle (skipping is fine) or to abandoned; completed and abandoned are final."""
-    if current in FINAL:
-        return []
-    return [*FORWARD[FORWARD.index(current) + 1 :], ProjectStatus.abandoned]
-
-
-def _check_move(current: ProjectStatus, target: ProjectStatus) -> None:
-    allowed = allowed_moves(current)
-    if target not in allowed:
-        states = ", ".join(allowed) if allowed else f"none ({current} is final)"
-        raise Conflict(f"A project cannot move from {current} to {target}; allowed next states: {states}.")
-
-
 FILTERS: tuple[Filter, ...] = (
-    *crud.common(SPEC),
+    *common(SPEC.table),
     compare("region", SPEC.column("region_code")),
     compare("theme", SPEC.column("theme_code")),
     compare("status", SPEC.column("status")),
@@ -92,24 +66,13 @@ FILTERS: tuple[Filter, ...] = (
     compare("starts_after", SPEC.column("starts_on"), operator.ge),
     compare("starts_before", SPEC.column("starts_on"), operator.le),
     # The sub-select reads the same table: it must not correlate with the outer one.
-    crud.reference("replicates", SPEC.column("replicates_project_id"), Project, correlate=False),
+    reference("replicates", SPEC.column("replicates_project_id"), Project, correlate=False),
     # Only the top-level list has it (ProjectFilters).
-    crud.reference("lab", SPEC.column("lab_id"), Lab),
+    reference("lab", SPEC.column("lab_id"), Lab),
 )
-
-
-def filters(params: LabProjectFilters) -> list[ColumnElement[bool]]:
-    """The conditions of the project list's filters, for exports and stats."""
-    return where(FILTERS, params)
-
-
-async def list_projects(connection: AsyncConnection, params: ProjectFilters) -> PageResult:
-    return await crud.list_page(connection, SPEC, FILTERS, params, params.list_query(params.sort), ProjectRead)
-
-
-async def list_lab_projects(connection: AsyncConnection, lab: Lab, params: LabProjectFilters) -> PageResult:
-    query = params.list_query(params.sort)
-    return await crud.list_page(connection, SPEC, FILTERS, params, query, ProjectRead, within={"lab_id": lab.id})
+PROJECTS = Listing("projects", SPEC.table, ProjectRead, ProjectFilters, FILTERS)
+LAB_PROJECTS = Listing("projects", SPEC.table, ProjectRead, LabProjectFilters, FILTERS)
+"""A lab's projects: the project list's filters but `lab`, which the path gives."""
 
 
 async def get_project(session: AsyncSession, ident: str) -> Project:
@@ -138,7 +101,7 @@ async def _values(session: AsyncSession, data: ProjectCreate, current: Project |
             errors.append(
                 FieldError(
                     loc=["body", "replicates_project_id"],
-                    msg="a project cannot replicate itself, directly or through the projects it replicates",
+                    msg=rules.REPLICATION_CYCLE,
                     type="replication_cycle",
                 )
             )
@@ -161,7 +124,7 @@ async def replicates_itself(session: AsyncSession, project_id: uuid.UUID, origin
     return False
 
 
-async def _record(session: AsyncSession, project: Project, from_status: str | None, actor: str) -> None:
+async def _record(session: AsyncSession, project: Project, from_status: str | None) -> None:
     """Keep the status change in the project's history, in the same transaction as the change itself."""
     session.add(
         ProjectStatusChange(
@@ -169,20 +132,20 @@ async def _record(session: AsyncSession, project: Project, from_status: str | No
             from_status=from_status,
             to_status=str(project.status),
             at=project.updated_at,
-            actor=actor,
+            actor=trail.actor_of(session).name,
         )
     )
     await session.flush()
 
 
-async def create_project(session: AsyncSession, data: ProjectCreate, *, actor: str) -> Project:
+async def create_project(session: AsyncSession, data: ProjectCreate) -> Project:
     """A project may start in any status; its history starts with that status."""
     project = await crud.insert(session, SPEC, await _values(session, data, None))
-    await _record(session, project, None, actor)
+    await _record(session, project, None)
     return project
 
 
-async def replace_project(session: AsyncSession, project: Project, data: ProjectCreate, *, actor: str) -> Project:
+async def replace_project(session: AsyncSession, project: Project, data: ProjectCreate) -> Project:
     """Write new values; a status change must follow the lifecycle and is recorded in the history."""
     values = await _values(session, data, project)
     moved_from: str | None = None
@@ -190,11 +153,13 @@ async def replace_project(session: AsyncSession, project: Project, data: Project
         # Lock the row (PostgreSQL; SQLite writes hold BEGIN IMMEDIATE) without refreshing the loaded object: a
         # concurrent move waits here, then the version check of the update refuses this one (409, or 412).
         await lock_for_update(session, Project, project.id)
-        _check_move(ProjectStatus(project.status), data.status)
+        refusal = rules.move_refusal(ProjectStatus(project.status), data.status)
+        if refusal is not None:
+            raise Conflict(refusal)
         moved_from = project.status
     await crud.update(session, SPEC, project, values)
     if moved_from is not None:
-        await _record(session, project, moved_from, actor)
+        await _record(session, project, moved_from)
     return project
 
 
@@ -223,32 +188,27 @@ async def history(session: AsyncSession, project: Project) -> Sequence[ProjectSt
 
 
 _partner_names = search(Organization.__table__.c.search_text)  # type: ignore[attr-defined]
-PARTNER_FILTERS: tuple[Filter, ...] = (
-    *common(None, PARTNER_SPEC.column("updated_at")),
-    # A partner is found by its organization's name: the words are searched in the organizations.
-    Filter(
-        "q",
-        _partner_names.prepare,
-        lambda shape, values: [
-            PARTNER_SPEC.column("organization_id").in_(
-                select(col(Organization.id)).where(*_partner_names.build(shape, values))
-            )
-        ],
+PARTNERS = Listing(
+    "project-partners",
+    PARTNER_SPEC.table,
+    PartnerRead,
+    PartnerFilters,
+    (
+        *common(PARTNER_SPEC.table),
+        # A partner is found by its organization's name: the words are searched in the organizations.
+        Filter(
+            "q",
+            _partner_names.prepare,
+            lambda shape, values: [
+                PARTNER_SPEC.column("organization_id").in_(
+                    select(col(Organization.id)).where(*_partner_names.build(shape, values))
+                )
+            ],
+        ),
+        compare("role", PARTNER_SPEC.column("role")),
+        reference("organization", PARTNER_SPEC.column("organization_id"), Organization),
     ),
-    compare("role", PARTNER_SPEC.column("role")),
-    crud.reference("organization", PARTNER_SPEC.column("organization_id"), Organization),
 )
-
-
-def partner_filters(project: Project, params: PartnerFilters) -> list[ColumnElement[bool]]:
-    """The conditions of a project's partner list, for exports."""
-    return where(PARTNER_FILTERS, params, {PARTNER_SPEC.column("project_id"): project.id})
-
-
-async def list_partners(connection: AsyncConnection, project: Project, params: PartnerFilters) -> PageResult:
-    query = params.list_query(params.sort)
-    within = {"project_id": project.id}
-    return await crud.list_page(connection, PARTNER_SPEC, PARTNER_FILTERS, params, query, PartnerRead, within=within)
 
 
 async def get_partner(session: AsyncSession, project: Project, ident: str) -> ProjectPartner:

@@ -6,13 +6,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from app.core.csvout import CSV_RESPONSE, CsvOptions, csv_requested, csv_response
 from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.core.query import QueryModel
 from app.events.schemas import EventFilters
+from app.exports.csv import CSV_RESPONSE, CsvOptions, csv_requested, csv_response
 from app.funding.schemas import AllocationFilters
 from app.labs.dependencies import LabDep
+from app.lists.query import QueryModel
 from app.projects.schemas import ProjectFilters
 from app.stats import service
 from app.stats.schemas import (

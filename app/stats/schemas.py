@@ -11,11 +11,11 @@ from typing import Any, Final, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from app.core.csvout import CsvOptions
-from app.core.listing import ListParams
 from app.core.schemas import Read
 from app.events.schemas import EventFilters
+from app.exports.csv import CsvOptions
 from app.funding.schemas import AllocationFilters
+from app.lists.params import ListParams
 from app.projects.schemas import ProjectFilters
 from app.reference.schemas import RegionParam
 

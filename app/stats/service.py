@@ -28,13 +28,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import crud
 from app.events import service as events_service
 from app.events.schemas import EventFilters, EventStatus
 from app.funding import service as funding_service
 from app.funding.schemas import AllocationFilters, AllocationStatus, Currency
 from app.labs import service as labs_service
 from app.labs.schemas import LabStatus
+from app.lists.filters import reference_ids
 from app.models import Campaign, Disbursement, EventFormat, FundingStream, Lab, Organization, Region, Theme
 from app.projects import service as projects_service
 from app.projects.schemas import ProjectFilters, ProjectKind
@@ -212,7 +212,7 @@ def event_stats_query(filters: EventFilters, group_by: EventGrouping) -> Select[
             _count_if(is_training_session()).label("training_sessions"),
             _count_if(EVENTS.c.status == EventStatus.cancelled).label("cancelled"),
         )
-        .where(*events_service.filters(filters))
+        .where(*events_service.EVENTS.where(filters))
         .group_by(column)
         .subquery("partial")
     )
@@ -300,7 +300,7 @@ def project_stats_query(filters: ProjectFilters, group_by: ProjectGrouping) -> S
             _int(func.sum(PROJECTS.c.users_involved)).label("users_involved"),
             _int(func.sum(PROJECTS.c.agents_involved)).label("agents_involved"),
         )
-        .where(*projects_service.filters(filters))
+        .where(*projects_service.PROJECTS.where(filters))
         .group_by(column)
         .subquery("partial")
     )
@@ -420,7 +420,7 @@ def funding_stats_query(
     filters: AllocationFilters, group_by: FundingGrouping, extra_where: Sequence[ColumnElement[bool]] = ()
 ) -> Select[Any]:
     """The one statement behind `/stats/funding` and `/labs/{lab}/funding`."""
-    partial = _funding_partial([*funding_service.allocation_filters(filters), *extra_where], group_by)
+    partial = _funding_partial([*funding_service.ALLOCATIONS.where(filters), *extra_where], group_by)
     match group_by:
         case FundingGrouping.stream:
             return _stream_grouped(partial, filters.stream)
@@ -485,7 +485,7 @@ async def funding_stats(
 
 def overview_query(region: str | None, lab: str | None) -> Select[Any]:
     """One row of headline figures: one aggregate per table, cross-joined (each is a single row)."""
-    lab_ids = crud.reference_ids(Lab, lab) if lab else None
+    lab_ids = reference_ids(Lab, lab) if lab else None
 
     def narrowed(region_column: ColumnElement[Any] | None, lab_column: ColumnElement[Any]) -> list[Any]:
         where: list[Any] = []
@@ -636,7 +636,7 @@ def scaling_query(filters: ProjectFilters) -> Select[Any]:
     """
     anchor = select(
         PROJECTS.c.id.label("root_id"), PROJECTS.c.id.label("id"), literal_column("0").label("depth")
-    ).where(PROJECTS.c.replicates_project_id.is_(None), *projects_service.filters(filters))
+    ).where(PROJECTS.c.replicates_project_id.is_(None), *projects_service.PROJECTS.where(filters))
     tree = anchor.cte("tree", recursive=True)
     child = CHILD
     tree = tree.union_all(

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.changes import service as changes
 from app.changes.schemas import Change
 from app.core.config import Settings
-from app.core.locking import begin_write
+from app.core.locking import WRITER
 from app.models.base import utcnow
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 from app.ops import metrics
@@ -144,7 +144,7 @@ class Dispatcher:
     async def fan_out(self) -> int:
         queued = 0
         async with self.sessionmaker() as session, session.begin():
-            await begin_write(session)
+            session.info[WRITER] = True
             stmt = (
                 select(WebhookSubscription)
                 .where(_SUBSCRIPTIONS.c.active.is_(True))
@@ -182,7 +182,7 @@ class Dispatcher:
             earlier.status == DeliveryStatus.pending,
         )
         async with self.sessionmaker() as session, session.begin():
-            await begin_write(session)
+            session.info[WRITER] = True
             stmt = (
                 select(d.id, d.message_id, d.payload, d.attempts, _SUBSCRIPTIONS.c.url, _SUBSCRIPTIONS.c.secret)
                 .join(_SUBSCRIPTIONS, _SUBSCRIPTIONS.c.id == d.subscription_id)
@@ -253,7 +253,7 @@ class Dispatcher:
             "duration_ms": outcome.duration_ms,
         }
         async with self.sessionmaker() as session, session.begin():
-            await begin_write(session)
+            session.info[WRITER] = True
             row = await session.get(WebhookDelivery, claimed.id)
             if row is None:
                 return

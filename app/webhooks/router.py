@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.core.listing import page_response
-from app.core.query import QueryModel
 from app.core.schemas import Page, merge_patch
+from app.core.urls import url_for
+from app.lists.pages import json_page_response
+from app.lists.query import QueryModel
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 from app.webhooks import service
 from app.webhooks.schemas import (
@@ -49,7 +50,7 @@ async def create_webhook(
 ) -> WebhookSubscription:
     """Subscribe a URL to changes from now on; the answer is the only time the secret is shown."""
     row = await service.create_subscription(session, body, _allow_private(request))
-    response.headers["Location"] = str(request.url_for("get_webhook", webhook_id=str(row.id)))
+    response.headers["Location"] = url_for(request, "get_webhook", webhook_id=str(row.id))
     return row
 
 
@@ -85,7 +86,7 @@ async def list_deliveries(
     params: QueryModel[DeliveryFilters],
 ) -> Response:
     """Deliveries, newest first: status, attempts with their status codes, errors and timings, the payload."""
-    return page_response(request, DeliveryRead, await service.list_deliveries(session, subscription, params))
+    return json_page_response(request, DeliveryRead, await service.list_deliveries(session, subscription, params))
 
 
 DeliveryId = Annotated[uuid.UUID, Path(description="The delivery's id.")]
@@ -112,7 +113,7 @@ async def redeliver(
 ) -> WebhookDelivery:
     """Send a message again: a new delivery with the same `webhook-id`, sent on the dispatcher's next round."""
     row = await service.redeliver(session, await service.get_delivery(session, subscription, delivery_id))
-    response.headers["Location"] = str(
-        request.url_for("get_delivery", webhook_id=str(subscription.id), delivery_id=str(row.id))
+    response.headers["Location"] = url_for(
+        request, "get_delivery", webhook_id=str(subscription.id), delivery_id=str(row.id)
     )
     return row

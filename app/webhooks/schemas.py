@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.changes.schemas import EntityType
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.schemas import Input, Read, Url, partial
+from app.lists.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 _EVENT_TYPE = re.compile(r"^(?P<entity>[a-z_]+)\.(?P<action>created|updated|deleted|\*)$")
 _ENTITIES = {t.value for t in EntityType}

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit
-from app.core.crud import PageResult
+from app.audit import trail
 from app.core.errors import FieldError, InvalidInput, NotFound
-from app.core.pagination import SortKey, cursor_values, next_cursor, seek
+from app.lists.pages import PageResult
+from app.lists.pagination import SortKey, cursor_values, next_cursor, seek
 from app.models.audit import AuditEntry
 from app.models.base import utcnow
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
@@ -84,7 +84,7 @@ def _audited(row: WebhookSubscription) -> dict[str, Any]:
 
 def _audit(session: AsyncSession, action: str, row: WebhookSubscription, before: dict[str, Any]) -> None:
     after = _audited(row) if action != "delete" else {}
-    audit.record(
+    trail.record(
         session, action=action, entity_type="webhook", entity_id=row.id, version=None, before=before, after=after
     )
 

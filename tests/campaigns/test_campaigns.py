@@ -83,6 +83,7 @@ class TestReadCampaign:
         assert_problem(await client.get("/api/v1/campaigns/123e4567-e89b-12d3-a456-426614174000"), 404)
 
 
+@pytest.mark.lists
 class TestListCampaigns:
     async def test_sorted_by_name_by_default_and_by_start_on_request(self, client: httpx2.AsyncClient) -> None:
         b = await create_campaign(client, name="B", starts_on="2020-01-01", ends_on="2020-01-31")

@@ -272,6 +272,7 @@ class TestReadEvent:
         assert_problem(await client.get(f"/api/v1/events/{ident}"), 404)
 
 
+@pytest.mark.lists
 class TestListEvents:
     async def test_sorted_by_start_then_title(self, client: httpx2.AsyncClient) -> None:
         lab = await create_lab(client)

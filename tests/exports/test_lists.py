@@ -19,7 +19,7 @@ from tests.factories import (
 )
 from tests.helpers import assert_problem
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.lists]
 
 BOM = "\ufeff"
 

@@ -6,7 +6,7 @@ import io
 import httpx2
 import pytest
 
-from app.exports.scdl import COLUMNS
+from app.funding.scdl import COLUMNS
 from tests.factories import (
     create_allocation,
     create_disbursement,

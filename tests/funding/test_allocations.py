@@ -168,6 +168,7 @@ class TestReadAllocation:
         assert_problem(await client.get(f"{URL}/not-an-id"), 404)
 
 
+@pytest.mark.lists
 class TestListAllocations:
     async def test_filter_by_stream_id_code_in_any_case_and_external_id(self, client: httpx2.AsyncClient) -> None:
         ftap = await create_stream(client, code="FTAP", external_id="STREAM-1")

@@ -103,6 +103,7 @@ class TestReadDisbursement:
         assert_problem(await client.get(url({"id": UNKNOWN_ID}, {"id": UNKNOWN_ID})), 404)
 
 
+@pytest.mark.lists
 class TestListDisbursements:
     async def test_only_this_allocations_sorted_by_payment_date(
         self, client: httpx2.AsyncClient, allocation: dict[str, Any]

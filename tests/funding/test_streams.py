@@ -122,6 +122,7 @@ class TestReadStream:
         assert_problem(await client.get(f"{URL}/{UNKNOWN_ID}"), 404)
 
 
+@pytest.mark.lists
 class TestListStreams:
     async def test_sorted_by_code_by_default_and_both_ways(self, client: httpx2.AsyncClient) -> None:
         for code in ("RELANCE", "FTAP", "MIXTE"):

@@ -37,6 +37,7 @@ from app.auth import service as auth_service
 from app.auth.schemas import Scope
 from app.core import migrations
 from app.core.config import Settings
+from app.core.db import reading
 from app.main import create_app
 from tests import factories
 from tests.databases import scratch_database
@@ -84,8 +85,8 @@ async def _seed(settings: Settings) -> str:
 
 async def _key_still_valid(settings: Settings, key: str) -> bool:
     app = create_app(settings)
-    async with LifespanManager(app), app.state.sessionmaker() as session:
-        return await auth_service.find_active_key(session, key) is not None
+    async with LifespanManager(app), reading(app.state.engine) as connection:
+        return await auth_service.find_caller(connection, key) is not None
 
 
 def _config(key: str) -> SchemathesisConfig:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.config import Settings
-from app.core.idempotency import Idempotency
+from app.idempotency.middleware import Idempotency
 from app.labs import service as labs_service
 from app.main import create_app
 from app.models import ApiKey, IdempotencyKey, utcnow

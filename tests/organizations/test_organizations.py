@@ -126,6 +126,7 @@ class TestReadOrganization:
         assert_problem(await client.get(f"{URL}/{ident}"), 404)
 
 
+@pytest.mark.lists
 class TestListOrganizations:
     async def test_filters_by_kind(self, client: httpx2.AsyncClient) -> None:
         await create_organization(client, name="Département du Nord", kind="collectivite")

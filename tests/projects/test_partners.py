@@ -76,6 +76,7 @@ class TestCreatePartner:
         assert_problem(response, 404)
 
 
+@pytest.mark.lists
 class TestListPartners:
     async def test_only_this_projects_partners_filtered(self, client: httpx2.AsyncClient) -> None:
         project, other = await create_project(client), await create_project(client)

@@ -251,6 +251,7 @@ class TestDeleteProject:
         assert_problem(await client.delete(f"/api/v1/projects/{UNKNOWN_ID}"), 404)
 
 
+@pytest.mark.lists
 class TestListProjects:
     async def test_filters(self, client: httpx2.AsyncClient) -> None:
         rennes = await create_lab(client, name="Lab Rennes", slug="lab-rennes", region_code="53")

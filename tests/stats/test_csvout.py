@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from starlette.requests import Request
 
-from app.core import csvout
-from app.core.csvout import Separator, csv_chunks, csv_requested
+from app.exports import csv as csvout
+from app.exports.csv import Separator, csv_chunks, csv_requested
 
 pytestmark = pytest.mark.anyio
 

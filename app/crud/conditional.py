@@ -1,10 +1,6 @@
-"""Conditional requests: `ETag` on items, `If-None-Match` → 304, `If-Match` → 412 (RFC 9110 §13).
-
-An item route loads its entity through `conditional(loader)`. On a read, a matching If-None-Match answers 304;
-on a write, an If-Match that names another version answers 412 before anything is written, and the write itself
-is `UPDATE … WHERE id = :id AND version = :v` (see `Entity`), so a change that lands between the check and the
-write is refused too. `ItemRoute` sets the response's ETag from the entity's version as it is once the handler
-has run, so a PATCH answers with the ETag of the version it wrote.
+"""Conditional requests (RFC 9110 §13): `ETag` on items, `If-None-Match` → 304, `If-Match` → 412 before anything
+is written; the write itself is `UPDATE … WHERE version = :read` (see `Entity`), so a change landing in between
+is refused too.
 """
 
 from collections.abc import Awaitable, Callable, Coroutine
@@ -14,9 +10,10 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import State
 
-from app.core.crud import IF_MATCH_GIVEN
 from app.core.db import SessionDep
 from app.core.errors import AppError, PreconditionFailed
+from app.core.urls import url_for
+from app.crud import IF_MATCH_GIVEN
 from app.models.base import Entity
 
 _ENTITY = "conditional_entity"
@@ -34,8 +31,13 @@ def etag(entity: Entity) -> str:
     return f'"{entity.version}"'
 
 
-def _tags(header: str) -> set[str]:
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+STRONG_TAGS = r'^\s*(\*|"\d+"(\s*,\s*"\d+")*)\s*$'
+"""What If-Match takes: `*`, or strong entity tags (`"3"`); writes compare strongly (RFC 9110 §13.1.1)."""
+
+
+def _tags(header: str, *, weak: bool) -> set[str]:
+    """The entity tags a header lists; `weak`: a weak tag counts as its strong twin (If-None-Match)."""
+    return {tag.strip().removeprefix("W/") if weak else tag.strip() for tag in header.split(",") if tag.strip()}
 
 
 def conditional(loader: Callable[..., Awaitable[Any]]) -> Callable[..., Coroutine[Any, Any, Any]]:
@@ -49,16 +51,23 @@ def conditional(loader: Callable[..., Awaitable[Any]]) -> Callable[..., Coroutin
             str | None, Header(description="On reads: the ETag you hold; 304 when it is still current.")
         ] = None,
         if_match: Annotated[
-            str | None, Header(description="On writes: the ETag you read; 412 when the item changed since.")
+            str | None,
+            Header(
+                pattern=STRONG_TAGS,
+                description='On writes: the ETag you read (`"3"`) or `*`; 412 when the item changed since. A weak '
+                'tag (`W/"3"`) is refused (422): writes compare entity tags strongly.',
+            ),
         ] = None,
     ) -> Any:
         current = etag(entity)
         if request.method in {"GET", "HEAD"}:
-            if if_none_match and ("*" in _tags(if_none_match) or current in _tags(if_none_match)):
+            tags = _tags(if_none_match, weak=True) if if_none_match else set()
+            if "*" in tags or current in tags:
                 raise NotModified("Not modified.", headers={"ETag": current})
         elif if_match is not None:
             session.info[IF_MATCH_GIVEN] = True
-            if "*" not in _tags(if_match) and current not in _tags(if_match):
+            tags = _tags(if_match, weak=False)
+            if "*" not in tags and current not in tags:
                 raise PreconditionFailed(
                     f"The item is at version {entity.version} (ETag {current}); If-Match named {if_match.strip()}. "
                     "Read it again and retry.",
@@ -85,6 +94,12 @@ class ItemRoute(APIRoute):
             return response
 
         return with_etag
+
+
+def created(request: Request, response: Response, entity: Entity, route: str, **path_params: str) -> None:
+    """A 201's headers: where the new item is (its route `route`), and its ETag."""
+    response.headers["Location"] = url_for(request, route, **path_params)
+    response.headers["ETag"] = etag(entity)
 
 
 async def not_modified(_request: Request, exc: Exception) -> Response:

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Timezone
 from icalendar import Event as VEvent
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.db import reading
 from app.events import service as events
 from app.events.schemas import EventFilters, EventStatus
-from app.exports.lists import stream_rows
+from app.lists.export import chunks_of_rows
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 UID_DOMAIN = "lab-registry"
@@ -75,15 +76,17 @@ def _head(name: str) -> bytes:
     return head.removesuffix(END)
 
 
-async def ics_chunks(session: AsyncSession, params: EventFilters, name: str = "Lab Registry") -> AsyncIterator[bytes]:
-    """The feed, streamed: header, the zones the matching events use, then one VEVENT at a time."""
-    where = events.filters(params)
-    yield _head(name)
-    zones = select(events.SPEC.column("timezone")).where(*where).distinct()
-    for zone in sorted((await session.execute(zones)).scalars()):
-        yield Timezone.from_tzid(zone).to_ical()
-    async for row in stream_rows(session, events.SPEC, where, params.sort):
-        yield vevent(row).to_ical()
+async def ics_chunks(engine: AsyncEngine, params: EventFilters, name: str = "Lab Registry") -> AsyncIterator[bytes]:
+    """The feed, streamed: header, the zones the matching events use, then the VEVENTs a chunk at a time."""
+    listing = events.EVENTS
+    where = listing.where(params)
+    zones = select(listing.table.c.timezone).where(*where).distinct()
+    async with reading(engine) as connection:
+        used = sorted((await connection.execute(zones)).scalars())
+    yield _head(name) + b"".join(Timezone.from_tzid(zone).to_ical() for zone in used)
+    stmt = select(listing.table).where(*where)
+    async for rows in chunks_of_rows(engine, stmt, listing.sorts[params.sort], listing.table.c.id):
+        yield b"".join(vevent(row).to_ical() for row in rows)
     yield END
 
 

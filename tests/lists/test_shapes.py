@@ -1,4 +1,4 @@
-"""A list page's statement is kept per shape (app.core.filters): which filters are given, how many words a
+"""A list page's statement is kept per shape (app.lists.filters): which filters are given, how many words a
 search has, whether a reference is an id or a slug, whether a cursor is. Pages read one after the other, with
 the same shape and other values or with a shape close to the last one, must each answer their own rows."""
 
@@ -7,7 +7,7 @@ import pytest
 
 from tests.factories import create_event, create_lab
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.lists]
 
 
 async def _titles(client: httpx2.AsyncClient, **params: str) -> set[str]:

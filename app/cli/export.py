@@ -6,18 +6,28 @@ from enum import StrEnum
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.campaigns.service import CAMPAIGNS
 from app.core.config import Settings
-from app.core.csvout import Separator
 from app.core.db import create_engine, create_sessionmaker
+from app.events.calendar import feed_name, ics_chunks
 from app.events.schemas import EventFilters
-from app.exports import scdl
-from app.exports.calendar import feed_name, ics_chunks
-from app.exports.geojson import geojson_chunks
-from app.exports.lists import SOURCES, export_chunks
+from app.events.service import EVENTS
+from app.exports.csv import Separator
+from app.funding import scdl
 from app.funding.schemas import AllocationFilters
+from app.funding.service import ALLOCATIONS, STREAMS
 from app.labs.schemas import LabFilters
+from app.labs.service import LABS, geojson_chunks
+from app.lists.listing import Listing
+from app.organizations.service import ORGANIZATIONS
+from app.projects.service import PROJECTS
+
+SOURCES: dict[str, Listing] = {
+    listing.name: listing for listing in (ORGANIZATIONS, LABS, STREAMS, ALLOCATIONS, PROJECTS, CAMPAIGNS, EVENTS)
+}
+"""The lists the CLI exports by name (`--resource`)."""
 
 
 class ExportFormat(StrEnum):
@@ -56,7 +66,7 @@ def parse_filters(items: list[str]) -> dict[str, str]:
 
 def _plan(
     resource: str, fmt: ExportFormat, filters: Mapping[str, str], separator: Separator
-) -> tuple[Callable[[AsyncSession], AsyncIterator[bytes]], bool]:
+) -> tuple[Callable[[AsyncEngine], AsyncIterator[bytes]], bool]:
     """What to stream, and whether it is SCDL (whose incomplete rows are counted)."""
     source = SOURCES.get(resource)
     if source is None:
@@ -70,14 +80,14 @@ def _plan(
         raise ExportUsageError(f"bad filter: {problems}") from None
     if fmt is ExportFormat.ics:
         assert isinstance(params, EventFilters)
-        return (lambda session: ics_chunks(session, params, feed_name(params))), False
+        return (lambda engine: ics_chunks(engine, params, feed_name(params))), False
     if fmt is ExportFormat.geojson:
         assert isinstance(params, LabFilters)
-        return (lambda session: geojson_chunks(session, params)), False
+        return (lambda engine: geojson_chunks(engine, params)), False
     if fmt is ExportFormat.scdl:
         assert isinstance(params, AllocationFilters)
-        return (lambda session: scdl.scdl_chunks(session, params)), True
-    return (lambda session: export_chunks(session, source, params, fmt.value, separator)), False
+        return (lambda engine: scdl.scdl_chunks(engine, params)), True
+    return (lambda engine: source.export_chunks(engine, params, fmt.value, separator)), False
 
 
 async def export_to_file(
@@ -88,20 +98,19 @@ async def export_to_file(
     path: Path,
     separator: Separator = Separator.comma,
 ) -> ExportSummary:
-    """Stream the export into `path` in a read-only session (no write lock held while it runs)."""
+    """Stream the export into `path`, read a chunk at a time (no lock held while it runs)."""
     chunks, is_scdl = _plan(resource, fmt, filters, separator)
     engine = create_engine(settings)
     written = 0
     try:
-        async with create_sessionmaker(engine)() as session:
-            incomplete = None
-            if is_scdl:
-                params = AllocationFilters.model_validate(dict(filters))
-                incomplete = await scdl.incomplete_rows(session, params)
-            with path.open("wb") as out:
-                async for chunk in chunks(session):
-                    out.write(chunk)
-                    written += len(chunk)
+        incomplete = None
+        if is_scdl:
+            async with create_sessionmaker(engine)() as session:
+                incomplete = await scdl.incomplete_rows(session, AllocationFilters.model_validate(dict(filters)))
+        with path.open("wb") as out:
+            async for chunk in chunks(engine):
+                out.write(chunk)
+                written += len(chunk)
     finally:
         await engine.dispose()
     return ExportSummary(path=path, bytes_written=written, incomplete_rows=incomplete)

@@ -1,22 +1,6 @@
-"""Allocations in the SCDL « subventions » 2.1.1 layout (schema.data.gouv.fr/scdl/subventions), as CSV.
-
-How each column is filled:
-- nomAttribuant, idAttribuant: the name and SIRET of the funding stream's managing organization.
-- nomBeneficiaire, idBeneficiaire, rnaBeneficiaire: the beneficiary organization — the allocation's own
-  organization, else the host organization of its lab, else the pilot of its project (the earliest recorded
-  pilot); when none is known, the lab's name (else the project's title) with empty identifiers.
-- dateConvention: the decision date; referenceDecision: the allocation's reference; objet: its purpose, else
-  the stream's name.
-- montant: euros with a dot and two decimals (`1234.50`), from integer cents, never through a float.
-- nature: « aide en numéraire » (cash) or « aide en nature » (in-kind).
-- conditionsVersement: « échelonné » with two disbursements or more, else « unique »;
-  datesPeriodeVersement: the disbursements' dates, ISO, in order, joined by `_` (empty before any payment).
-- idRAE: empty (not recorded); notificationUE: « oui » / « non »; pourcentageSubvention: the subsidy share as a
-  number between 0 and 1 (`0.8`), as the schema's example writes it.
-
-A row whose required idAttribuant is unknown (no managing organization, or one without a SIRET) is still
-exported, with an empty cell, and never silently: the `X-Incomplete-Rows` header (and the CLI's message)
-counts such rows, so a publisher can fix them before publishing. idBeneficiaire is optional in 2.1.1.
+"""Allocations in the SCDL « subventions » 2.1.1 layout (schema.data.gouv.fr/scdl/subventions), as CSV; how each
+column is filled is in docs/exports.md. A row without the required idAttribuant is exported with an empty cell
+and counted in the `X-Incomplete-Rows` header.
 """
 
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -24,13 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.core.csvout import csv_chunks
+from app.core.db import reading
+from app.exports.csv import csv_chunks
 from app.funding import service as funding
 from app.funding.schemas import AllocationFilters
+from app.lists.export import chunks_of_rows
 from app.models import Allocation, Disbursement, FundingStream, Lab, Organization, Project, ProjectPartner
 
 COLUMNS = (
@@ -51,7 +37,6 @@ COLUMNS = (
     "pourcentageSubvention",
 )
 INCOMPLETE_HEADER = "X-Incomplete-Rows"
-BATCH = 500
 NATURES = {"cash": "aide en numéraire", "in-kind": "aide en nature"}
 
 _funder = aliased(Organization, name="funder")
@@ -98,7 +83,7 @@ def share(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def scdl_row(row: Mapping[str, Any], paid_on: Sequence[Any]) -> list[Any]:
+def scdl_row(row: Mapping[Any, Any], paid_on: Sequence[Any]) -> list[Any]:
     return [
         row["funder_name"],
         row["funder_siret"],
@@ -137,39 +122,42 @@ def _query(params: AllocationFilters) -> Select[Any]:
         col(Lab.name).label("lab_name"),
         col(Project.title).label("project_title"),
     )
-    key = funding.ALLOCATION_SPEC.sorts[params.sort]
-    order = (key.column.desc(), col(Allocation.id).desc()) if key.descending else (key.column, col(Allocation.id))
-    return _joined(select(*columns)).where(*funding.allocation_filters(params)).order_by(*order)
+    key = funding.ALLOCATIONS.sorts[params.sort]
+    if key.column.key not in {column.key for column in columns}:
+        columns = (*columns, key.column)
+    return _joined(select(*columns)).where(*funding.ALLOCATIONS.where(params))
 
 
 async def incomplete_rows(session: AsyncSession, params: AllocationFilters) -> int:
     """How many matching allocations lack the required idAttribuant."""
-    stmt = _joined(select(func.count())).where(*funding.allocation_filters(params), _missing_funder_id())
+    stmt = _joined(select(func.count())).where(*funding.ALLOCATIONS.where(params), _missing_funder_id())
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def _payment_dates(session: AsyncSession, ids: list[Any]) -> dict[Any, list[Any]]:
+async def _payment_dates(engine: AsyncEngine, ids: list[Any]) -> dict[Any, list[Any]]:
     stmt = (
         select(col(Disbursement.allocation_id), col(Disbursement.paid_on))
         .where(col(Disbursement.allocation_id).in_(ids))
         .order_by(col(Disbursement.paid_on))
     )
     dates: dict[Any, list[Any]] = {}
-    for allocation_id, paid_on in (await session.execute(stmt)).all():
+    async with reading(engine) as connection:
+        paid = (await connection.execute(stmt)).all()
+    for allocation_id, paid_on in paid:
         dates.setdefault(allocation_id, []).append(paid_on)
     return dates
 
 
-async def _rows(session: AsyncSession, params: AllocationFilters) -> AsyncIterator[list[Any]]:
-    """Allocations from a server-side cursor; each batch's disbursement dates in one more query."""
-    result = await session.stream(_query(params).execution_options(yield_per=BATCH))
-    async for batch in result.mappings().partitions(BATCH):
-        dates = await _payment_dates(session, [row["id"] for row in batch])
-        for row in batch:
+async def _rows(engine: AsyncEngine, params: AllocationFilters) -> AsyncIterator[list[Any]]:
+    """Allocations a chunk at a time; each chunk's disbursement dates in one more query."""
+    key = funding.ALLOCATIONS.sorts[params.sort]
+    async for chunk in chunks_of_rows(engine, _query(params), key, funding.ALLOCATIONS.table.c.id):
+        dates = await _payment_dates(engine, [row["id"] for row in chunk])
+        for row in chunk:
             yield scdl_row(row, dates.get(row["id"], []))
 
 
-async def scdl_chunks(session: AsyncSession, params: AllocationFilters) -> AsyncIterator[bytes]:
+async def scdl_chunks(engine: AsyncEngine, params: AllocationFilters) -> AsyncIterator[bytes]:
     """The SCDL CSV (`,`, UTF-8 with BOM), streamed."""
-    async for chunk in csv_chunks(COLUMNS, _rows(session, params)):
+    async for chunk in csv_chunks(COLUMNS, _rows(engine, params)):
         yield chunk

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
@@ -133,6 +134,14 @@ async def csv_chunks(
             buffer.truncate()
             pending = 0
     yield buffer.getvalue().encode("utf-8")
+
+
+def csv_cells(record: dict[str, Any], fields: Sequence[str]) -> list[Any]:
+    """A JSON object as CSV cells: lists and objects stay JSON text."""
+    return [
+        orjson.dumps(value).decode() if isinstance(value, list | dict) else value
+        for value in (record.get(name) for name in fields)
+    ]
 
 
 def csv_response(

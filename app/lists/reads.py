@@ -1,18 +1,6 @@
-"""Rows of list pages, read through the driver from statements compiled once per shape, and turned into
-JSON-ready values (or, for the key a keyed read presents, into the values SQLAlchemy would give).
-
-A list page's SQL depends on its request only through the shape of its filters (app.core.filters): the
-statement is built with named parameters and compiled the first time a shape is read, then each request only
-binds its values. SQLAlchemy's own execution would build the statement and its cache key again, then an
-execution context, and run a result processor per value: on SQLite each instant parsed into a datetime and
-each UUID into a `uuid.UUID`, only for orjson to write them back as the text they were (profiled: a third of a
-list request's time, and building the statement and its cache key 15 % more). Here the SQL goes to the driver
-with its values in order, and the few column types whose stored form is not what the API writes are converted
-straight to that form. The statement runs on a connection of the engine's pool, checked out and returned as
-any other; the driver runs it, so SQLAlchemy's statement events do not see it (the statement-count test
-listens to the drivers), and a driver error is run again through SQLAlchemy, which translates it (a lost
-connection is a 503).
-"""
+"""Rows of list pages, read through the driver from statements compiled once per shape of their filters, as
+JSON-ready values (or, for the key lookup, as the values SQLAlchemy would give). Skipping SQLAlchemy's execution
+and result processing halves a page's cost; docs/architecture.md says why and what it keeps."""
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from app.core.errors import DatabaseUnavailable
 from app.models.base import UTCDateTime
 
 Converter = Callable[[Any], Any]
@@ -141,7 +130,8 @@ def bound_statement(
 
 async def _fetch(connection: AsyncConnection, sql: str, values: tuple[Any, ...]) -> Sequence[Any]:
     """The rows, from the connection's driver itself: asyncpg's `fetch`, aiosqlite's `execute_fetchall` (one
-    hand-off to its thread where SQLAlchemy's cursor makes four)."""
+    hand-off to its thread where SQLAlchemy's cursor makes four). A connection lost meanwhile leaves the pool,
+    as SQLAlchemy would have it, and the read is a 503."""
     driver = (await connection.get_raw_connection()).driver_connection
     try:
         if isinstance(driver, asyncpg.Connection):
@@ -149,10 +139,11 @@ async def _fetch(connection: AsyncConnection, sql: str, values: tuple[Any, ...])
             return records
         if isinstance(driver, aiosqlite.Connection):
             return list(await driver.execute_fetchall(sql, values))
-    except Exception:
-        # Run again through SQLAlchemy, which raises what failed as it does for any statement (a lost connection
-        # leaves the pool and is a 503), or reads the page if the failure has passed.
-        pass
+    except Exception as exc:
+        if isinstance(exc, OSError) or (isinstance(driver, asyncpg.Connection) and driver.is_closed()):
+            await connection.invalidate(exc)
+            raise DatabaseUnavailable() from exc
+        raise
     return (await connection.exec_driver_sql(sql, values)).all()
 
 
@@ -178,7 +169,7 @@ async def fetch_bound(
     """The rows, as dicts of JSON-ready values (the API's text for UUIDs, and for instants on SQLite; what the
     column's type reads for the rest), of a statement whose SQL depends only on `key`: `build()` makes it with
     named parameters once per key, and each call binds `values` to them, so no statement is built and no cache
-    key computed on the way (see app.core.filters). `typed`: the Python values SQLAlchemy's own execution gives
+    key computed on the way (see app.lists.filters). `typed`: the Python values SQLAlchemy's own execution gives
     (UUIDs, aware datetimes), for code that compares them rather than writes them."""
     shape = _bound_shape(key, build, connection.dialect, typed)
     if shape is None:

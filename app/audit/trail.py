@@ -1,39 +1,23 @@
-"""Appending to the audit trail, in the transaction of the write it records.
-
-Who acts is put on the session by whoever opens it: the access check for HTTP requests (the API key's id and
-name), `session_scope` for the CLI (`cli`). The request id comes from the request's state.
-
-Commit order (the change feed's `seq`). An entry's `id` is taken at INSERT, so two transactions can commit in
-the other order than their ids: a feed reader following ids could see id 10 before id 9 commits, move past 9
-and never see it. So every entry also gets a `seq`, numbered just before its transaction commits, under a
-lock that is held until the commit is complete (`_number_in_commit_order`):
-
-- **PostgreSQL**: a transaction-scoped advisory lock (`pg_advisory_xact_lock`) serializes the numbering of
-  committing writers. The holder reads `max(seq)` (READ COMMITTED: a fresh snapshot, so it sees the previous
-  holder's commit), numbers its entries after it, and keeps the lock until its COMMIT is visible — PostgreSQL
-  releases locks only after the transaction became visible. Hence seq order is commit order, and a reader that
-  sees seq N already sees every committed seq below N. The cost is one short critical section per writing
-  transaction (an indexed max and one UPDATE numbering its unnumbered entries), not the whole transaction.
-- **SQLite** has one writer at a time (BEGIN IMMEDIATE, or the write lock taken at the first write), held until
-  COMMIT: the same numbering needs no further lock.
-
-Entries with a NULL `seq` belong to transactions not committed yet; nobody outside them can see them.
+"""Appending to the audit trail, in the transaction of the write it records. Each entry also gets its change-feed
+`seq` as that transaction commits, under a lock held until the commit is visible, so that `seq` order is commit
+order (docs/architecture.md, "The audit trail and the change feed").
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import SQLModel
 
+from app.core.db import ACTOR, REQUEST_STATE
+from app.core.security import CALLER_STATE
 from app.models.audit import AuditEntry
 
-ACTOR = "audit_actor"
-REQUEST_ID = "audit_request_id"
 _UNNUMBERED = "audit_unnumbered"
 # Any constant works as long as nothing else in the database takes the same advisory lock.
 _COMMIT_ORDER_LOCK = 0x4C52_5345_51  # "LRSEQ"
@@ -51,10 +35,30 @@ CLI = Actor("cli")
 UNKNOWN = Actor("unknown")
 
 
-def state(entity: SQLModel) -> dict[str, Any]:
-    """The entity's columns as JSON values."""
-    dumped: dict[str, Any] = entity.model_dump(mode="json", exclude=set(NOT_AUDITED))
-    return dumped
+def actor_of(session: AsyncSession) -> Actor:
+    """Who writes in this session: the request's API key, else who opened it (the command line, the seed)."""
+    state = session.info.get(REQUEST_STATE)
+    if state is None:
+        return Actor(session.info.get(ACTOR, CLI.name))
+    caller = getattr(state, CALLER_STATE, None)
+    if caller is None or caller.key_id is None:
+        return UNKNOWN
+    return Actor(caller.actor, caller.key_id)
+
+
+def request_id_of(session: AsyncSession) -> str | None:
+    """The X-Request-ID of the request the session serves."""
+    request_id: str | None = getattr(session.info.get(REQUEST_STATE), "request_id", None)
+    return request_id
+
+
+def state(entity: SQLModel | Mapping[str, Any]) -> dict[str, Any]:
+    """The entity's columns (an ORM object, or a row as a mapping) as JSON values."""
+    if isinstance(entity, SQLModel):
+        dumped: dict[str, Any] = entity.model_dump(mode="json", exclude=set(NOT_AUDITED))
+        return dumped
+    jsonable: dict[str, Any] = to_jsonable_python({k: v for k, v in entity.items() if k not in NOT_AUDITED})
+    return jsonable
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -63,7 +67,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {name: [before.get(name), after.get(name)] for name in names if before.get(name) != after.get(name)}
 
 
-def record(
+def entry(
     session: AsyncSession,
     *,
     action: str,
@@ -72,21 +76,26 @@ def record(
     version: int | None,
     before: dict[str, Any],
     after: dict[str, Any],
-) -> None:
-    """Add one entry to the session; it is flushed and committed with the write it describes."""
-    actor: Actor = session.info.get(ACTOR, UNKNOWN)
-    entry = AuditEntry(
-        actor=actor.name,
-        actor_key_id=actor.key_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        version=version,
-        changes=diff(before, after),
-        data=after or before,
-        request_id=session.info.get(REQUEST_ID),
-    )
-    session.add(entry)
+) -> dict[str, Any]:
+    """The columns of one entry: who (see `actor_of`), what, the changed fields and the state after the write
+    (the last state, for a delete)."""
+    actor = actor_of(session)
+    return {
+        "actor": actor.name,
+        "actor_key_id": actor.key_id,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "version": version,
+        "changes": diff(before, after),
+        "data": after or before,
+        "request_id": request_id_of(session),
+    }
+
+
+def record(session: AsyncSession, **described: Any) -> None:
+    """Add one entry (see `entry`) to the session; it is flushed and committed with the write it describes."""
+    session.add(AuditEntry(**entry(session, **described)))
     session.info[_UNNUMBERED] = True
 
 

@@ -21,9 +21,9 @@ from app.auth import service as auth_service
 from app.auth.schemas import Scope
 from app.core import migrations
 from app.core.config import Settings, get_settings
-from app.core.csvout import Separator
 from app.core.db import create_engine, create_sessionmaker, session_scope
 from app.core.errors import NotFound
+from app.exports.csv import Separator
 from app.models import ApiKey
 from app.ops import metrics
 from app.ops.logging import configure_logging
@@ -197,7 +197,7 @@ def export(
     separator: Annotated[str, typer.Option(help="CSV separator: comma or semicolon.")] = "comma",
 ) -> None:
     """Write a whole filtered list to a file, streamed from the database as the HTTP exports are."""
-    from app.exports.files import ExportFormat, ExportUsageError, export_to_file, parse_filters
+    from app.cli.export import ExportFormat, ExportUsageError, export_to_file, parse_filters
 
     settings = get_settings()
     try:

@@ -2,7 +2,7 @@
 COUNT; a list nested under an entity adds the SELECT that loads (or 404s) that entity; an API key adds the
 SELECT that looks it up.
 
-Pages are read through the driver itself (app.core.reads), past SQLAlchemy's execution and its events, so the
+Pages are read through the driver itself (app.lists.reads), past SQLAlchemy's execution and its events, so the
 statements are counted where the driver runs them: on SQLite by the connection's trace callback, which sees every
 statement; on PostgreSQL by asyncpg's query logger, which sees the queries run directly, and SQLAlchemy's
 `before_cursor_execute` for those it runs itself (as prepared statements, which the logger does not see).
@@ -33,7 +33,7 @@ from tests.factories import (
     create_project,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.lists]
 
 ROWS = 3
 NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")

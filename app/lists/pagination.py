@@ -120,7 +120,7 @@ def next_cursor(rows: Sequence[Mapping[str, Any]], limit: int, key: SortKey, sor
     last = rows[limit - 1]
     value = last[key.column.key]
     if isinstance(value, str) and key.column.type.python_type is datetime:
-        # An instant read as the API's text (SQLite's rows, see app.core.reads): the cursor keeps one form.
+        # An instant read as the API's text (SQLite's rows, see app.lists.reads): the cursor keeps one form.
         value = datetime.fromisoformat(value)
     return encode_cursor(sort, [value, last["id"]])
 

@@ -47,15 +47,17 @@ from tempfile import SpooledTemporaryFile
 from typing import Any, Final
 
 import anyio
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 from sqlmodel import col
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth import service as auth_service
+from app.auth.dependencies import resolve_caller
+from app.core.db import REQUEST_STATE
 from app.core.errors import PROBLEM_JSON, AppError, FieldError, problem_response
 from app.core.security import bearer_token
 from app.models.base import utcnow
@@ -168,13 +170,14 @@ class ClaimTakenOver(AppError):
     slug = "idempotency-key-taken-over"
 
 
-async def mark_applied(session: AsyncSession, state: dict[str, Any]) -> None:
+@event.listens_for(Session, "before_commit")
+def _mark_applied(session: Session) -> None:
     """In the request's transaction, just before its commit: mark its claim applied, or refuse the commit when
     a retry took the claim over (this request ran too long without an answer and was taken for dead)."""
-    row_id = state.get(_CLAIM_STATE)
-    if row_id is None:
+    row_id = getattr(session.info.get(REQUEST_STATE), _CLAIM_STATE, None)
+    if row_id is None or session.in_nested_transaction():
         return
-    marked = await session.execute(
+    marked = session.execute(
         update(IdempotencyKey)
         .where(col(IdempotencyKey.id) == row_id, col(IdempotencyKey.applied_at).is_(None))
         .values(applied_at=utcnow())
@@ -220,7 +223,7 @@ class Idempotency:
             await self.app(scope, receive, send)
             return
         sessions: async_sessionmaker[AsyncSession] = scope["app"].state.sessionmaker
-        caller = await self._caller(sessions, token)
+        caller = await self._caller(scope)
         if caller is None:
             await self.app(scope, receive, send)
             return
@@ -241,12 +244,14 @@ class Idempotency:
         finally:
             body.file.close()
 
-    async def _caller(self, sessions: async_sessionmaker[AsyncSession], token: str) -> uuid.UUID | None:
-        """The id of the valid key the request presents; the app's own access check will find the same."""
-        async with sessions() as session:
-            key = await auth_service.find_active_key(session, token)
-            await session.commit()
-        return key.id if key is not None else None
+    @staticmethod
+    async def _caller(scope: Scope) -> uuid.UUID | None:
+        """The id of the valid key the request presents, resolved as the app's access check resolves it."""
+        try:
+            caller = await resolve_caller(Request(scope))
+        except AppError:
+            return None
+        return caller.key_id
 
     async def _claim(
         self, sessions: async_sessionmaker[AsyncSession], caller: uuid.UUID, key: str, fingerprint: str

@@ -1,0 +1,89 @@
+"""A list of the API, declared once by its slice; its route, the fast path, exports and the CLI all read it."""
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Table
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.core.db import reading
+from app.exports.csv import Separator
+from app.lists import export
+from app.lists.filters import Filter, where
+from app.lists.pages import PageResult, json_page_response, read_page
+from app.lists.pagination import SortKey
+from app.lists.params import ListParams, export_requested
+
+
+def _sorts(table: Table, params: type[ListParams]) -> dict[str, SortKey]:
+    """Each choice of the params' `sort` (`name`, `-name`…) as the column it orders by and its direction."""
+    choices = get_args(params.model_fields["sort"].annotation)
+    return {choice: SortKey(table.c[choice.lstrip("-")], choice.startswith("-")) for choice in choices}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a list reads (`table`), how its query string is read (`params`, whose `sort` choices are the list's
+    sorts), its filters and the shape of its items (`read_model`); `name` names its export files."""
+
+    name: str
+    table: Table
+    read_model: type[BaseModel]
+    params: type[ListParams]
+    filters: tuple[Filter, ...]
+    sorts: dict[str, SortKey] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sorts", _sorts(self.table, self.params))
+
+    def where(self, params: Any, within: Mapping[str, Any] | None = None) -> list[ColumnElement[bool]]:
+        """The conditions of the filters `params` give (and of the parent `within`), for exports and stats."""
+        return where(self.filters, params, {self.table.c[name]: value for name, value in (within or {}).items()})
+
+    async def page(
+        self, connection: AsyncConnection, params: Any, within: Mapping[str, Any] | None = None
+    ) -> PageResult:
+        """One keyset page of the list (see app.lists.pages)."""
+        query = params.list_query(params.sort)
+        return await read_page(
+            connection, self.table, self.sorts, self.filters, params, query, self.read_model, within=within
+        )
+
+    async def respond(self, request: Request, params: Any, within: Mapping[str, Any] | None = None) -> Response:
+        """A page as JSON, or the whole list as CSV or JSON Lines when the request asks for an export."""
+        asked = export_requested(request)
+        if asked is not None:
+            output, separator = asked
+            extension = "csv" if output == "csv" else "jsonl"
+            return await export.streamed(
+                request,
+                lambda engine: self.export_chunks(engine, params, output, separator, within),
+                export.media_type(output),
+                f'attachment; filename="{self.name}.{extension}"',
+            )
+        async with reading(request.app.state.reader) as connection:
+            page = await self.page(connection, params, within)
+        return json_page_response(request, self.read_model, page)
+
+    def records(
+        self, engine: AsyncEngine, params: Any, within: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every matching item as its JSON object, in the sort's order, read a chunk at a time."""
+        return export.records(engine, self.table, self.sorts[params.sort], self.where(params, within), self.read_model)
+
+    def export_chunks(
+        self,
+        engine: AsyncEngine,
+        params: Any,
+        output: str,
+        separator: Separator = Separator.comma,
+        within: Mapping[str, Any] | None = None,
+    ) -> AsyncIterator[bytes]:
+        """The whole list in its sort's order, encoded as `csv` or `jsonl`."""
+        return export.encoded(
+            self.records(engine, params, within), list(self.read_model.model_fields), output, separator
+        )
