@@ -9,7 +9,9 @@ encoding, so it is recognised:
   ASCII (which both encodings read alike), the rest is Windows-1252; after UTF-8 text, or in Windows-1252 on
   one of the five bytes it leaves undefined, the body is refused: it decodes in no supported encoding.
 
-A charset declared in `Content-Type` is used as declared.
+A charset declared in `Content-Type` is used as declared, when it is one of the text encodings of `CHARSETS`
+(by name or usual alias): any other codec Python knows (`bz2_codec`, `base64_codec`, `rot13`…) turns bytes into
+something else than text, or expands a few bytes into gigabytes, and is refused (415) before the body is read.
 
 Records are cut from the decoded text line by line, never holding more than one chunk: a CSV line whose
 quotes are unbalanced continues on the next line (a quoted field with a line break), which is how each
@@ -18,6 +20,7 @@ record keeps the number of the line it starts on.
 
 import codecs
 import csv
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +48,37 @@ class UnsupportedMediaType(AppError):
     slug = "unsupported-media-type"
 
 
+CHARSETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "utf-8": ("utf-8-sig", ("utf8", "unicode11utf8", "unicode20utf8", "xunicode20utf8")),
+    "utf-8-sig": ("utf-8-sig", ("utf8sig",)),
+    "windows-1252": ("cp1252", ("windows1252", "cp1252", "xcp1252")),
+    "iso-8859-1": (
+        "latin-1",
+        ("iso88591", "iso885911987", "latin1", "l1", "isoir100", "cp819", "ibm819", "csisolatin1"),
+    ),
+    "iso-8859-15": ("iso8859-15", ("iso885915", "latin9", "l9", "csisolatin9")),
+    "us-ascii": ("ascii", ("usascii", "ascii", "ansix341968", "iso646us", "csascii", "us")),
+}
+"""The charsets an import may declare: name → (Python codec, aliases compared without case or punctuation).
+
+A declared `utf-8` is read as `utf-8-sig`, so that a BOM Excel wrote is not taken for the first column's name.
+"""
+_NAMES = {alias: name for name, (_, aliases) in CHARSETS.items() for alias in aliases}
+
+
+def charset_name(declared: str) -> str:
+    """The name in `CHARSETS` of a declared charset; 415 naming the accepted ones when it is none of them."""
+    name = _NAMES.get(re.sub(r"[^0-9a-z]", "", declared.lower()))
+    if name is None:
+        error = UnsupportedMediaType(
+            f"The charset '{declared[:100]}' is not accepted: declare one of {', '.join(CHARSETS)}, or none (UTF-8 "
+            "and Windows-1252 are then recognised)."
+        )
+        error.extensions = {"accepted_charsets": list(CHARSETS)}
+        raise error
+    return name
+
+
 @dataclass(frozen=True)
 class Record:
     """One row of the file: the line it starts on (the header is line 1) and its values.
@@ -66,18 +100,13 @@ class Decoder:
         self.offset = 0
         self._started = False
         self._ascii_so_far = True
-        self._encoding = declared
+        self._declared = declared is not None
+        self.encoding = "utf-8"
         self._decoder: codecs.IncrementalDecoder | None = None
         self._head = b""
         if declared is not None:
-            try:
-                self._decoder = codecs.getincrementaldecoder(declared)(errors="strict")
-            except LookupError:
-                raise UnsupportedMediaType(f"Unknown charset '{declared}'.") from None
-
-    @property
-    def encoding(self) -> str:
-        return self._encoding or "utf-8"
+            self.encoding = charset_name(declared)
+            self._decoder = codecs.getincrementaldecoder(CHARSETS[self.encoding][0])(errors="strict")
 
     def feed(self, data: bytes, final: bool = False) -> str:
         if not self._started:
@@ -93,7 +122,6 @@ class Decoder:
     def _recognise(self, data: bytes) -> bytes:
         if data.startswith(UTF16_BOMS):
             raise ImportFileError("The body is UTF-16: save the file as CSV UTF-8 (or Windows-1252) instead.")
-        self._encoding = "utf-8"
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
         if data.startswith(BOM):
             self.offset = len(BOM)
@@ -106,17 +134,17 @@ class Decoder:
         try:
             text = self._decoder.decode(data, final)
         except UnicodeDecodeError as exc:
-            if self._encoding == "utf-8" and self._ascii_so_far and data[: exc.start].isascii():
+            recognising_utf8 = not self._declared and self.encoding == "utf-8"
+            if recognising_utf8 and self._ascii_so_far and data[: exc.start].isascii():
                 # Nothing but ASCII so far: the two encodings agree on it, and this byte says Windows-1252.
-                self._encoding = "windows-1252"
+                self.encoding = "windows-1252"
                 self._decoder = codecs.getincrementaldecoder("cp1252")(errors="strict")
                 return self._decode(data, final)
             position = self.offset + exc.start
             raise ImportFileError(
                 f"The body decodes in no supported encoding: byte 0x{exc.object[exc.start]:02x} at offset "
-                f"{position} is not {self.encoding if self._encoding != 'utf-8' else 'UTF-8'}"
-                f"{'' if self._encoding != 'utf-8' else ' although the text before it is'}. Save the file as "
-                "CSV UTF-8, or Windows-1252, and load it again."
+                f"{position} is not {'UTF-8 although the text before it is' if recognising_utf8 else self.encoding}"
+                ". Save the file as CSV UTF-8, or Windows-1252, and load it again."
             ) from None
         self.offset += len(data)
         if self._ascii_so_far and not data.isascii():
@@ -227,10 +255,6 @@ class BodyReader:
     @property
     def header(self) -> list[str] | None:
         return None if self._csv is None else self._csv.header
-
-    @property
-    def encoding(self) -> str:
-        return self._decoder.encoding
 
     def _cut(self, numbered: list[tuple[int, str]]) -> list[Record]:
         return jsonl_records(numbered) if self._csv is None else self._csv.feed(numbered)

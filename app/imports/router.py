@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Request
 from app.core.db import SessionDep
 from app.core.errors import PROBLEM_JSON, NotFound, error_responses
 from app.core.query import QueryModel
-from app.imports.reading import UnsupportedMediaType
+from app.imports.reading import UnsupportedMediaType, charset_name
 from app.imports.schemas import ImportOptions, ImportRejectedProblem, ImportReport, ImportResource
 from app.imports.service import import_body
 
@@ -35,7 +35,8 @@ REQUEST_BODY: dict[str, Any] = {
 
 
 def _media_type(request: Request) -> tuple[bool, str | None]:
-    """Whether the body is JSON Lines, and the charset it declares (None: recognised from the bytes)."""
+    """Whether the body is JSON Lines, and the charset it declares (None: recognised from the bytes); a media
+    type or charset that is not accepted is refused here, before the body is read."""
     media_type, *parameters = request.headers.get("content-type", "").split(";")
     media_type = media_type.strip().lower()
     charset = None
@@ -43,6 +44,8 @@ def _media_type(request: Request) -> tuple[bool, str | None]:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
             charset = value.strip().strip('"') or None
+            if charset is not None:
+                charset = charset_name(charset)
     if media_type in CSV_TYPES:
         return False, charset
     if media_type in JSONL_TYPES:
