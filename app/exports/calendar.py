@@ -4,17 +4,24 @@ Each event keeps its UID (`<event id>@lab-registry`) from one export to the next
 in place rather than duplicating it. Times carry the event's own zone (`TZID=Europe/Paris`,
 `TZID=America/Cayenne`…) and the feed holds one VTIMEZONE per zone used, as RFC 5545 requires, so a Paris
 event in July shows at 10:00 CEST and one in December at 10:00 CET. `SEQUENCE` is the event's version.
+
+No stored value can cut the feed or forge a line: text is written with every line break escaped (`\\n`)
+and without control characters, and a URL with a character no URL carries as itself has it percent-encoded
+(older versions stored such values; a bare CR is a line break to many calendar apps).
 """
 
+import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Timezone
+from icalendar import Calendar, Timezone, vText
 from icalendar import Event as VEvent
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.schemas import url_unsafe
 from app.events import service as events
 from app.events.schemas import EventFilters, EventStatus
 from app.exports.lists import stream_rows
@@ -34,8 +41,24 @@ STATUSES: Mapping[str, str] = {
 END = b"END:VCALENDAR\r\n"
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def uid(event_id: Any) -> str:
     return f"{event_id}@{UID_DOMAIN}"
+
+
+def text(value: str) -> vText:
+    r"""A TEXT value: each line break (CR, LF, CRLF, and the others `str.splitlines` knows) becomes `\n`, which
+    icalendar escapes; other control characters are dropped (RFC 5545 allows none but tab)."""
+    return vText(_CONTROLS.sub("", "\n".join(value.splitlines())))
+
+
+def uri(value: str) -> str:
+    r"""A URI value with every character a URL never carries as itself percent-encoded (`\n` → `%0A`)."""
+    if value.isprintable() and " " not in value:
+        return value
+    return "".join(quote(char, safe="") if url_unsafe(char) else char for char in value)
 
 
 def vevent(row: Mapping[Any, Any]) -> VEvent:
@@ -49,18 +72,22 @@ def vevent(row: Mapping[Any, Any]) -> VEvent:
     item.add("sequence", row["version"])
     item.add("dtstart", row["starts_at"].astimezone(zone))
     item.add("dtend", row["ends_at"].astimezone(zone))
-    item.add("summary", row["title"])
+    item.add("summary", text(row["title"]))
     if row["description"]:
-        item.add("description", row["description"])
+        item.add("description", text(row["description"]))
     online = row["status"] == EventStatus.moved_online or row["attendance_mode"] == "online"
-    location = row["online_url"] if online and row["online_url"] else row["city"]
-    if location:
-        item.add("location", location)
-    url = row["online_url"] if online and row["online_url"] else row["registration_url"] or row["online_url"]
-    if url:
-        item.add("url", url)
+    online_url = uri(row["online_url"]) if row["online_url"] else None
+    registration_url = uri(row["registration_url"]) if row["registration_url"] else None
+    if online and online_url:
+        item.add("location", online_url)
+        item.add("url", online_url)
+    else:
+        if row["city"]:
+            item.add("location", text(row["city"]))
+        if registration_url or online_url:
+            item.add("url", registration_url or online_url)
     item.add("status", STATUSES[row["status"]])
-    item.add("categories", [row["theme_code"], row["format"]])
+    item.add("categories", [text(row["theme_code"]), text(row["format"])])
     return item
 
 
@@ -70,7 +97,7 @@ def _head(name: str) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", text(name))
     head: bytes = calendar.to_ical()
     return head.removesuffix(END)
 
