@@ -34,10 +34,14 @@ async def list_events(session: SessionDep, request: Request, params: QueryModel[
     response_class=StreamingResponse,
     responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
 )
-async def events_calendar(request: Request, params: QueryModel[EventFilters]) -> StreamingResponse:
-    """The matching events as an iCalendar feed (one per lab, theme, campaign or region); paging does not apply."""
+async def events_calendar(session: SessionDep, request: Request, params: QueryModel[EventFilters]) -> StreamingResponse:
+    """The matching events as an iCalendar feed (one per lab, theme, campaign or region); paging does not apply.
+
+    A filter that names no lab, organizer, project, campaign, theme or format is 422.
+    """
+    name = await feed_name(await read_connection(session), params)
     return StreamingResponse(
-        in_own_session(request.app.state.sessionmaker, lambda session: ics_chunks(session, params, feed_name(params))),
+        in_own_session(request.app.state.sessionmaker, lambda own: ics_chunks(own, params, name)),
         media_type=ICS_MEDIA_TYPE,
         headers={"Content-Disposition": 'inline; filename="events.ics"'},
     )

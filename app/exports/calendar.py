@@ -19,12 +19,18 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Timezone, vText
 from icalendar import Event as VEvent
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import SQLModel
 
+from app.core import crud
+from app.core.errors import FieldError, InvalidInput
 from app.core.schemas import url_unsafe
 from app.events import service as events
 from app.events.schemas import EventFilters, EventStatus
 from app.exports.lists import stream_rows
+from app.models import Campaign, EventFormat, Lab, Organization, Project, Theme
+from app.models.base import Entity
+from app.reference.data import REGION_NAMES
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 UID_DOMAIN = "lab-registry"
@@ -102,7 +108,7 @@ def _head(name: str) -> bytes:
     return head.removesuffix(END)
 
 
-async def ics_chunks(session: AsyncSession, params: EventFilters, name: str = "Lab Registry") -> AsyncIterator[bytes]:
+async def ics_chunks(session: AsyncSession, params: EventFilters, name: str) -> AsyncIterator[bytes]:
     """The feed, streamed: header, the zones the matching events use, then one VEVENT at a time."""
     where = events.filters(params)
     yield _head(name)
@@ -114,16 +120,56 @@ async def ics_chunks(session: AsyncSession, params: EventFilters, name: str = "L
     yield END
 
 
-def feed_name(params: EventFilters) -> str:
-    """`Lab Registry — lab bretagne, theme service-usager`: what the feed was filtered on."""
-    parts = [
-        f"{key} {value}"
-        for key, value in (
-            ("lab", params.lab),
-            ("theme", params.theme),
-            ("campaign", params.campaign),
-            ("region", params.region),
-        )
-        if value
-    ]
-    return " — ".join(["Lab Registry", ", ".join(parts)]) if parts else "Lab Registry"
+NAMED_FILTERS: tuple[tuple[str, type[Entity], str, str], ...] = (
+    ("lab", Lab, "name", "lab"),
+    ("organizer", Organization, "name", "organization"),
+    ("project", Project, "title", "project"),
+    ("campaign", Campaign, "name", "campaign"),
+)
+"""Filters naming a row by id, slug or external_id: the parameter, the model, its name column, its noun."""
+
+CODE_FILTERS: tuple[tuple[str, type[SQLModel], str], ...] = (
+    ("theme", Theme, "theme"),
+    ("format", EventFormat, "event format"),
+)
+
+
+async def feed_name(connection: AsyncConnection, params: EventFilters) -> str:
+    """`Lab Registry — Lab d'innovation de Bretagne, Design`: the stored names of what the feed is filtered on.
+
+    No text of the query string reaches the feed, and a filter naming nothing is 422: checked before the feed
+    starts, since a streamed answer cannot turn into an error once its first byte is sent.
+    """
+    names: list[str] = []
+    errors: list[FieldError] = []
+    for param, model, column, noun in NAMED_FILTERS:
+        value = getattr(params, param)
+        if not value:
+            continue
+        table = model.__table__  # type: ignore[attr-defined]
+        stmt = select(table.c[column], table.c.slug).where(table.c.id.in_(crud.reference_ids(model, value)))
+        rows = (await connection.execute(stmt)).all()
+        if not rows:
+            errors.append(_not_found(param, f"no {noun} '{value}' (give its id, slug or external_id)"))
+            continue
+        # The filter takes the row whose slug the value is before one whose external_id it is.
+        names.append(next((name for name, slug in rows if slug == value), rows[0][0]))
+    for param, code_model, noun in CODE_FILTERS:
+        value = getattr(params, param)
+        if not value:
+            continue
+        codes = code_model.__table__.c  # type: ignore[attr-defined]
+        label = (await connection.execute(select(codes.label).where(codes.code == value))).scalar()
+        if label is None:
+            errors.append(_not_found(param, f"no {noun} '{value}'"))
+            continue
+        names.append(label)
+    if errors:
+        raise InvalidInput(errors)
+    if params.region:
+        names.append(REGION_NAMES[params.region])
+    return " — ".join(["Lab Registry", ", ".join(names)]) if names else "Lab Registry"
+
+
+def _not_found(param: str, message: str) -> FieldError:
+    return FieldError(loc=["query", param], msg=message, type="reference_not_found")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.csvout import Separator
 from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import InvalidInput
 from app.events.schemas import EventFilters
 from app.exports import scdl
 from app.exports.calendar import feed_name, ics_chunks
@@ -70,7 +71,7 @@ def _plan(
         raise ExportUsageError(f"bad filter: {problems}") from None
     if fmt is ExportFormat.ics:
         assert isinstance(params, EventFilters)
-        return (lambda session: ics_chunks(session, params, feed_name(params))), False
+        return (lambda session: _calendar(session, params)), False
     if fmt is ExportFormat.geojson:
         assert isinstance(params, LabFilters)
         return (lambda session: geojson_chunks(session, params)), False
@@ -78,6 +79,16 @@ def _plan(
         assert isinstance(params, AllocationFilters)
         return (lambda session: scdl.scdl_chunks(session, params)), True
     return (lambda session: export_chunks(session, source, params, fmt.value, separator)), False
+
+
+async def _calendar(session: AsyncSession, params: EventFilters) -> AsyncIterator[bytes]:
+    """The feed under the stored names of its filters; a filter naming nothing is a usage error."""
+    try:
+        name = await feed_name(await session.connection(), params)
+    except InvalidInput as exc:
+        raise ExportUsageError(f"bad filter: {'; '.join(f'{e.loc[-1]}: {e.msg}' for e in exc.errors)}") from None
+    async for chunk in ics_chunks(session, params, name):
+        yield chunk
 
 
 async def export_to_file(
@@ -98,8 +109,13 @@ async def export_to_file(
             if is_scdl:
                 params = AllocationFilters.model_validate(dict(filters))
                 incomplete = await scdl.incomplete_rows(session, params)
+            stream = chunks(session)
+            # The first chunk before the file: a usage error found by the stream leaves no file behind.
+            first = await anext(stream, b"")
             with path.open("wb") as out:
-                async for chunk in chunks(session):
+                out.write(first)
+                written += len(first)
+                async for chunk in stream:
                     out.write(chunk)
                     written += len(chunk)
     finally:

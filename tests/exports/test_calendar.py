@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from icalendar import Calendar
 from sqlalchemy import update
 
-from app.models import Event
+from app.models import Event, Lab
 from tests.factories import create_campaign, create_event, create_lab
+from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.anyio
 
@@ -167,3 +168,58 @@ class TestNoStoredValueCutsTheFeed:
         assert str(forged["location"]) == "Rennes\nX-INJECTED:1"  # type: ignore[index]
         assert str(forged["url"]) == "https://e.org/%0DBEGIN:VEVENT"  # type: ignore[index]
         assert str(events["Intact"]["url"]) == "https://inscription.example.fr/atelier"  # type: ignore[index]
+
+
+def calendar_name(response: httpx2.Response) -> str:
+    assert response.status_code == 200, response.text
+    assert_content_lines(response.content)
+    # icalendar parses an X- property back as written: its TEXT escapes (RFC 5545 §3.3.11) are undone here.
+    written = str(Calendar.from_ical(response.content)["x-wr-calname"])
+    return re.sub(r"\\([\\;,nN])", lambda match: "\n" if match[1] in "nN" else match[1], written)
+
+
+class TestFeedNames:
+    @pytest.mark.parametrize(
+        "lab",
+        ["x\rBEGIN:VEVENT\rSUMMARY:PWNED\rEND:VEVENT", "x\nBEGIN:VEVENT\nSUMMARY:PWNED\nEND:VEVENT", "lab-inconnu"],
+        ids=["CR", "LF", "unknown"],
+    )
+    async def test_an_unknown_lab_is_422_before_any_byte(self, client: httpx2.AsyncClient, lab: str) -> None:
+        await create_event(client)
+        problem = assert_problem(await client.get("/api/v1/events.ics", params={"lab": lab}), 422, "lab")
+        assert problem["errors"][0]["msg"].startswith("no lab ")
+
+    async def test_each_unknown_reference_is_named(self, client: httpx2.AsyncClient) -> None:
+        params = {
+            "organizer": "inconnue",
+            "project": "inconnu",
+            "campaign": str(uuid.uuid4()),
+            "theme": "astrologie",
+            "format": "banquet",
+        }
+        problem = assert_problem(await client.get("/api/v1/events.ics", params=params), 422)
+        assert [error["loc"] for error in problem["errors"]] == [["query", name] for name in params]
+
+    async def test_the_name_is_made_of_the_stored_names(self, client: httpx2.AsyncClient) -> None:
+        lab = await create_lab(client, name="Lab d'innovation de Bretagne", external_id="lab-bzh")
+        campaign = await create_campaign(client, name="Mois de l'innovation publique 2020")
+        params = {"lab": "lab-bzh", "campaign": campaign["id"], "theme": "Service-Usager", "region": "bretagne"}
+        name = calendar_name(await client.get("/api/v1/events.ics", params=params))
+        assert name == (
+            "Lab Registry — Lab d'innovation de Bretagne, Mois de l'innovation publique 2020, "
+            "Service à l'usager, Bretagne"
+        )
+        assert calendar_name(await client.get("/api/v1/events.ics", params={"lab": lab["slug"]})) == (
+            "Lab Registry — Lab d'innovation de Bretagne"
+        )
+        assert calendar_name(await client.get("/api/v1/events.ics")) == "Lab Registry"
+
+    async def test_a_stored_name_with_line_breaks_is_escaped(self, app: FastAPI, client: httpx2.AsyncClient) -> None:
+        lab = await create_lab(client)
+        table = Lab.__table__  # type: ignore[attr-defined]
+        async with app.state.engine.begin() as connection:
+            await connection.execute(
+                update(table).where(table.c.id == uuid.UUID(lab["id"])).values(name="Lab\rBEGIN:VEVENT\r\nEND:VEVENT")
+            )
+        name = calendar_name(await client.get("/api/v1/events.ics", params={"lab": lab["slug"]}))
+        assert name == "Lab Registry — Lab\nBEGIN:VEVENT\nEND:VEVENT"
