@@ -207,6 +207,7 @@ async def _local(job: ImportJob, settings: Settings) -> Outcome:
                     charset=None,
                     dry_run=job.dry_run,
                     atomic=job.atomic,
+                    max_line_chars=settings.max_import_line_chars,
                 )
         except ImportRejected as exc:
             return Outcome(ImportReport.model_validate(exc.extensions), exc.detail)

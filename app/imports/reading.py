@@ -34,13 +34,20 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 SEPARATORS = (",", ";", "\t")
 MAX_RECORD_LINES = 1000
 """A quoted field longer than this many lines is an unbalanced quote, not data: the file is refused."""
+PIECE_BYTES = 64 * 1024
 
 
 class ImportFileError(AppError):
-    """The body as a whole cannot be read as an import: nothing of it is loaded."""
+    """The body as a whole cannot be read as an import: nothing of it is loaded. The problem names the line (and
+    the column) at fault when there is one."""
 
     status = 422
     slug = "import-file-invalid"
+
+    def __init__(self, detail: str, *, line: int | None = None, column: str | None = None) -> None:
+        super().__init__(detail)
+        if line is not None:
+            self.extensions = {"line": line, "column": column}
 
 
 class UnsupportedMediaType(AppError):
@@ -153,20 +160,45 @@ class Decoder:
 
 
 class Lines:
-    """Complete lines from decoded chunks, numbered from 1; the last partial line waits for the next chunk."""
+    """Complete lines from decoded chunks, numbered from 1; the last partial line waits for the next chunk.
 
-    def __init__(self) -> None:
+    A line longer than `limit` characters refuses the file as soon as it is seen, so a body without line breaks
+    is never held whole; the pieces of a line are joined once it is complete (no growing concatenation).
+    """
+
+    def __init__(self, limit: int) -> None:
         self.number = 0
-        self._pending = ""
+        self.limit = limit
+        self._pending: list[str] = []
+        self._pending_size = 0
 
     def feed(self, text: str) -> list[tuple[int, str]]:
-        parts = (self._pending + text).split("\n")
-        self._pending = parts.pop()
-        return self._numbered(parts)
+        parts = text.split("\n")
+        last = parts.pop()
+        if parts:
+            parts[0] = "".join([*self._pending, parts[0]])
+            self._pending, self._pending_size = [], 0
+        numbered = self._numbered(parts)
+        for number, line in numbered:
+            self._check(number, len(line))
+        if last:
+            self._pending.append(last)
+            self._pending_size += len(last)
+            self._check(self.number + 1, self._pending_size)
+        return numbered
 
     def finish(self) -> list[tuple[int, str]]:
-        rest, self._pending = self._pending, ""
+        rest = "".join(self._pending)
+        self._pending, self._pending_size = [], 0
         return self._numbered([rest]) if rest else []
+
+    def _check(self, number: int, size: int) -> None:
+        if size > self.limit:
+            raise ImportFileError(
+                f"Line {number} is longer than {self.limit} characters: is this a CSV or JSON Lines file, with a "
+                "line break after each row?",
+                line=number,
+            )
 
     def _numbered(self, parts: list[str]) -> list[tuple[int, str]]:
         start = self.number
@@ -182,13 +214,20 @@ def sniff_separator(header: str) -> str:
 
 
 class CsvRecords:
-    """Cuts numbered lines into CSV records (a quoted field may span lines) and parses them with `csv`."""
+    """Cuts numbered lines into CSV records (a quoted field may span lines) and parses them with `csv`.
 
-    def __init__(self) -> None:
+    A record is bounded like a line (`limit` characters, line breaks included) and by `MAX_RECORD_LINES`; a cell
+    `csv` cannot read (longer than its field size limit, or holding a bare CR outside quotes) refuses the file,
+    naming its line and column.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
         self.separator: str | None = None
         self.header: list[str] | None = None
         self._start = 0
         self._parts: list[str] = []
+        self._size = 0
         self._quotes = 0
 
     def feed(self, lines: list[tuple[int, str]]) -> list[Record]:
@@ -197,17 +236,24 @@ class CsvRecords:
             if not self._parts:
                 self._start = number
             self._parts.append(line)
+            self._size += len(line) + 1
             self._quotes += line.count('"')
             if self._quotes % 2 == 0:
                 complete.append((self._start, "\n".join(self._parts)))
-                self._parts, self._quotes = [], 0
+                self._parts, self._size, self._quotes = [], 0, 0
             elif len(self._parts) > MAX_RECORD_LINES:
-                raise ImportFileError(f"Line {self._start} opens a quoted field that never closes.")
+                raise ImportFileError(f"Line {self._start} opens a quoted field that never closes.", line=self._start)
+            elif self._size > self.limit:
+                raise ImportFileError(
+                    f"The record starting on line {self._start} is longer than {self.limit} characters (a quoted "
+                    "field left open?).",
+                    line=self._start,
+                )
         return self._parse(complete)
 
     def finish(self) -> list[Record]:
         if self._parts:
-            raise ImportFileError(f"Line {self._start} opens a quoted field that never closes.")
+            raise ImportFileError(f"Line {self._start} opens a quoted field that never closes.", line=self._start)
         return []
 
     def _parse(self, complete: list[tuple[int, str]]) -> list[Record]:
@@ -217,12 +263,52 @@ class CsvRecords:
             self.separator = sniff_separator(complete[0][1])
         rows = csv.reader([text for _, text in complete], delimiter=self.separator)
         records = []
-        for (line, text), cells in zip(complete, rows, strict=True):
+        for line, text in complete:
+            try:
+                cells = next(rows)
+            except csv.Error:
+                raise self._unreadable(line, text) from None
             if self.header is None:
                 self.header = cells
             elif text.strip(self.separator + " \t\r"):
                 records.append(Record(line=line, cells=cells))
         return records
+
+    def _unreadable(self, line: int, text: str) -> ImportFileError:
+        """The error for a record `csv` refused, naming the cell: too long, or holding a bare CR."""
+        assert self.separator is not None
+        limit = csv.field_size_limit()
+        index, too_long = _refused_cell(text, self.separator, limit)
+        name = self.header[index].strip() if self.header is not None and index < len(self.header) else ""
+        where = f"Line {line}, column '{name}'" if name else f"Line {line}, cell {index + 1}"
+        if too_long:
+            reason = f"a cell longer than {limit} characters."
+        else:
+            reason = (
+                "a carriage return (CR) inside a cell that is not quoted; quote the cell, or save the file with "
+                "Windows (CRLF) or Unix (LF) line endings."
+            )
+        return ImportFileError(f"{where}: {reason}", line=line, column=name or None)
+
+
+def _refused_cell(text: str, separator: str, limit: int) -> tuple[int, bool]:
+    """Where `csv` stops reading a record: the index of the cell longer than `limit`, or holding a CR outside
+    quotes (not at the line's end), and whether it is the first. Walked in Python: only an error takes this path."""
+    index = length = 0
+    quoted = False
+    for position, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+            continue
+        if char == separator and not quoted:
+            index, length = index + 1, 0
+            continue
+        if char == "\r" and not quoted and text[position + 1 :].strip("\r"):
+            return index, False
+        length += 1
+        if length > limit:
+            return index, True
+    return index, False
 
 
 def jsonl_records(lines: list[tuple[int, str]]) -> list[Record]:
@@ -244,13 +330,17 @@ def jsonl_records(lines: list[tuple[int, str]]) -> list[Record]:
 
 
 class BodyReader:
-    """The body's records in file order; for CSV, `header` is set before the first record is yielded."""
+    """The body's records in file order; for CSV, `header` is set before the first record is yielded.
 
-    def __init__(self, *, jsonl: bool, charset: str | None) -> None:
+    A chunk is read `PIECE_BYTES` at a time, so that however large the chunks a client or server hands over, a
+    line over `max_line_chars` is refused after reading little more than it.
+    """
+
+    def __init__(self, *, jsonl: bool, charset: str | None, max_line_chars: int) -> None:
         self.jsonl = jsonl
         self._decoder = Decoder(charset)
-        self._lines = Lines()
-        self._csv = None if jsonl else CsvRecords()
+        self._lines = Lines(max_line_chars)
+        self._csv = None if jsonl else CsvRecords(max_line_chars)
 
     @property
     def header(self) -> list[str] | None:
@@ -262,11 +352,10 @@ class BodyReader:
     async def records(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[Record]:
         received = False
         async for chunk in chunks:
-            if not chunk:
-                continue
-            received = True
-            for record in self._cut(self._lines.feed(self._decoder.feed(chunk))):
-                yield record
+            for start in range(0, len(chunk), PIECE_BYTES):
+                received = True
+                for record in self._cut(self._lines.feed(self._decoder.feed(chunk[start : start + PIECE_BYTES]))):
+                    yield record
         if not received:
             raise ImportFileError("The body is empty: send a CSV file with a header line, or JSON Lines.")
         tail = self._cut(self._lines.feed(self._decoder.feed(b"", final=True)) + self._lines.finish())

@@ -96,4 +96,5 @@ async def import_rows(
         charset=charset,
         dry_run=options.dry_run,
         atomic=options.atomic,
+        max_line_chars=request.app.state.settings.max_import_line_chars,
     )

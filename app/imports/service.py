@@ -324,9 +324,11 @@ class Importer:
             column = name
         self.counts.errors.append(RowProblem(line=row.line, column=column, value=value, message=message))
 
-    async def run(self, chunks: AsyncIterator[bytes], *, jsonl: bool, charset: str | None) -> ImportReport:
+    async def run(
+        self, chunks: AsyncIterator[bytes], *, jsonl: bool, charset: str | None, max_line_chars: int
+    ) -> ImportReport:
         """Read, check and write the whole body; raises ImportRejected when atomic and any row was rejected."""
-        reader = BodyReader(jsonl=jsonl, charset=charset)
+        reader = BodyReader(jsonl=jsonl, charset=charset, max_line_chars=max_line_chars)
         self.catalog = await Catalog.load(self.session)
         await self.keys.create()
         batch: list[Record] = []
@@ -742,7 +744,8 @@ async def import_body(
     charset: str | None,
     dry_run: bool,
     atomic: bool,
+    max_line_chars: int,
 ) -> ImportReport:
     """Import a body into the session's transaction (the caller commits, or rolls back on ImportRejected)."""
     importer = Importer(session, resource, dry_run=dry_run, atomic=atomic)
-    return await importer.run(chunks, jsonl=jsonl, charset=charset)
+    return await importer.run(chunks, jsonl=jsonl, charset=charset, max_line_chars=max_line_chars)
