@@ -275,40 +275,57 @@ class CsvRecords:
         return records
 
     def _unreadable(self, line: int, text: str) -> ImportFileError:
-        """The error for a record `csv` refused, naming the cell: too long, or holding a bare CR."""
+        """The error for a record `csv` refused, naming the cell at fault and why."""
         assert self.separator is not None
         limit = csv.field_size_limit()
-        index, too_long = _refused_cell(text, self.separator, limit)
+        index, fault = _refused_cell(text, self.separator, limit)
         name = self.header[index].strip() if self.header is not None and index < len(self.header) else ""
         where = f"Line {line}, column '{name}'" if name else f"Line {line}, cell {index + 1}"
-        if too_long:
-            reason = f"a cell longer than {limit} characters."
-        else:
-            reason = (
-                "a carriage return (CR) inside a cell that is not quoted; quote the cell, or save the file with "
-                "Windows (CRLF) or Unix (LF) line endings."
-            )
-        return ImportFileError(f"{where}: {reason}", line=line, column=name or None)
+        reasons = {
+            "long": f"a cell longer than {limit} characters.",
+            "\r": "a carriage return (CR) inside a cell that is not quoted; quote the cell, or save the file with "
+            "Windows (CRLF) or Unix (LF) line endings.",
+            "\n": "a quote inside a cell that does not start with one; quote the whole cell and double the quotes "
+            'inside it ("").',
+            "": "a cell the CSV reader cannot read; check its quotes.",
+        }
+        return ImportFileError(f"{where}: {reasons[fault]}", line=line, column=name or None)
 
 
-def _refused_cell(text: str, separator: str, limit: int) -> tuple[int, bool]:
-    """Where `csv` stops reading a record: the index of the cell longer than `limit`, or holding a CR outside
-    quotes (not at the line's end), and whether it is the first. Walked in Python: only an error takes this path."""
-    index = length = 0
-    quoted = False
-    for position, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
+def _refused_cell(text: str, separator: str, limit: int) -> tuple[int, str]:
+    r"""Where `csv` stops reading a record, by its rules (a quote opens a quoted cell only at the cell's start,
+    `""` is a quote inside one): the index of the first cell longer than `limit` (`long`), or holding a CR alone
+    outside quotes (`\r`), or of the cell whose stray quote made the record span lines (`\n`); `""` when none
+    is found. Walked in Python: only a refused record takes this path."""
+    index = length = position = 0
+    quoted, starting = False, True
+    stray: int | None = None
+    while position < len(text):
+        char = text[position]
+        position += 1
+        if quoted:
+            if char == '"' and text[position : position + 1] == '"':
+                position += 1
+            elif char == '"':
+                quoted = False
+                continue
+        elif char == '"' and starting:
+            quoted, starting = True, False
             continue
-        if char == separator and not quoted:
-            index, length = index + 1, 0
+        elif char == separator:
+            index, length, starting = index + 1, 0, True
             continue
-        if char == "\r" and not quoted and text[position + 1 :].strip("\r"):
-            return index, False
+        elif char in "\r\n" and text[position:].strip("\r\n"):
+            if char == "\n" or text[position : position + 1] == "\n":
+                return (index if stray is None else stray), "\n"
+            return index, "\r"
+        elif char == '"' and stray is None:
+            stray = index
+        starting = False
         length += 1
         if length > limit:
-            return index, True
-    return index, False
+            return index, "long"
+    return index, ""
 
 
 def jsonl_records(lines: list[tuple[int, str]]) -> list[Record]:

@@ -111,3 +111,12 @@ class TestCells:
         assert problem["detail"].startswith("Line 1, cell 5: a carriage return (CR)")
         assert (problem["line"], problem["column"]) == (1, None)
         await nothing_written(client)
+
+    async def test_a_stray_quote_that_joins_two_lines_names_its_line_and_column(
+        self, client: httpx2.AsyncClient
+    ) -> None:
+        body = HEADER + 'org-1;Ville de "Rennes;collectivite;53;\r\norg-2;Brest";collectivite;53;\r\n'
+        problem = assert_problem(await load(client, "organizations", body), 422)
+        assert problem["detail"].startswith("Line 2, column 'name': a quote inside a cell that does not start with one")
+        assert (problem["line"], problem["column"]) == (2, "name")
+        await nothing_written(client)
