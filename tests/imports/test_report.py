@@ -7,6 +7,7 @@ from typing import Any
 import httpx2
 import pytest
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from app.models.idempotency import IdempotencyKey
@@ -64,6 +65,17 @@ class TestApplied:
         report = await loaded(client, "organizations", body, atomic="false")
         assert counts(report) == (True, 3, 2, 0, 0, 2, 0, 0, 1)
         assert await total(client, ORGANIZATIONS) == 2
+
+    async def test_metrics_count_only_rows_written_as_created(self, client: httpx2.AsyncClient) -> None:
+        def sample(outcome: str) -> float:
+            labels = {"resource": "organizations", "outcome": outcome}
+            return REGISTRY.get_sample_value("lab_registry_import_rows_total", labels) or 0.0
+
+        before = sample("created"), sample("rejected")
+        body = HEADER + rows(1, 4) + "org-5;Ville 5;collectivite;Atlantide\r\n"
+        assert_problem(await load(client, "organizations", body), 422)
+        await loaded(client, "organizations", HEADER + rows(1, 4), dry_run="true")
+        assert (sample("created") - before[0], sample("rejected") - before[1]) == (0, 1)
 
 
 class TestErrorsAreCapped:
