@@ -567,9 +567,17 @@ def show(result: dict[str, Any]) -> None:
 
 async def import_in_process(url: str, path: Path) -> dict[str, Any]:
     """The import without HTTP, committed as the CLI commits it, so the profile shows the engine alone."""
-    async with session_scope(Settings(database_url=url, log_level="WARNING")) as session:
+    settings = Settings(database_url=url, log_level="WARNING")
+    async with session_scope(settings) as session:
         report = await import_body(
-            session, ImportResource.events, file_chunks(path), jsonl=False, charset=None, dry_run=False, atomic=True
+            session,
+            ImportResource.events,
+            file_chunks(path),
+            jsonl=False,
+            charset=None,
+            dry_run=False,
+            atomic=True,
+            max_line_chars=settings.max_import_line_chars,
         )
     return report.model_dump(mode="json")
 

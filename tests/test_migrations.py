@@ -127,18 +127,18 @@ class TestReferenceData:
     async def test_18_regions_with_their_time_zones(self, fresh_client: httpx2.AsyncClient) -> None:
         response = await fresh_client.get("/api/v1/regions")
         assert response.status_code == 200
-        assert {region["code"]: region["timezone"] for region in response.json()} == REGION_TIMEZONES
+        assert {region["code"]: region["timezone"] for region in response.json()["items"]} == REGION_TIMEZONES
         bretagne = (await fresh_client.get("/api/v1/regions/53")).json()
         assert bretagne == {"code": "53", "name": "Bretagne", "timezone": "Europe/Paris"}
 
     async def test_7_themes(self, fresh_client: httpx2.AsyncClient) -> None:
         response = await fresh_client.get("/api/v1/themes")
         assert response.status_code == 200
-        assert {theme["code"] for theme in response.json()} == THEMES
-        assert len(response.json()) == 7
+        assert {theme["code"] for theme in response.json()["items"]} == THEMES
+        assert len(response.json()["items"]) == 7
 
     async def test_8_event_formats(self, fresh_client: httpx2.AsyncClient) -> None:
         response = await fresh_client.get("/api/v1/event-formats")
         assert response.status_code == 200
-        assert {event_format["code"] for event_format in response.json()} == EVENT_FORMATS
-        assert len(response.json()) == 8
+        assert {event_format["code"] for event_format in response.json()["items"]} == EVENT_FORMATS
+        assert len(response.json()["items"]) == 8

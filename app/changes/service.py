@@ -1,7 +1,7 @@
 """Reading the feed: audit entries with a `seq`, after the cursor, in `seq` (commit) order.
 
 Why nothing is ever skipped: `seq` is numbered at commit time under a lock held until the commit is visible
-(see `app.core.audit`), so when a reader sees seq N it already sees every committed seq below N. A follower
+(see `app.audit.trail`), so when a reader sees seq N it already sees every committed seq below N. A follower
 that resumes after the last seq it processed therefore misses nothing, whatever order transactions began or
 inserted in. Entries without a `seq` are those of transactions still open, which no reader can see anyway.
 """

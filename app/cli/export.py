@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.campaigns.service import CAMPAIGNS
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
-from app.events.calendar import feed_name, ics_chunks
+from app.core.errors import InvalidInput
+from app.events.calendar import ics_chunks
 from app.events.schemas import EventFilters
 from app.events.service import EVENTS
 from app.exports.csv import Separator
@@ -80,7 +81,7 @@ def _plan(
         raise ExportUsageError(f"bad filter: {problems}") from None
     if fmt is ExportFormat.ics:
         assert isinstance(params, EventFilters)
-        return (lambda engine: ics_chunks(engine, params, feed_name(params))), False
+        return (lambda engine: _calendar(engine, params)), False
     if fmt is ExportFormat.geojson:
         assert isinstance(params, LabFilters)
         return (lambda engine: geojson_chunks(engine, params)), False
@@ -88,6 +89,17 @@ def _plan(
         assert isinstance(params, AllocationFilters)
         return (lambda engine: scdl.scdl_chunks(engine, params)), True
     return (lambda engine: source.export_chunks(engine, params, fmt.value, separator)), False
+
+
+async def _calendar(engine: AsyncEngine, params: EventFilters) -> AsyncIterator[bytes]:
+    """The feed under the stored names of its filters; a filter naming nothing is a usage error."""
+    chunks = ics_chunks(engine, params)
+    try:
+        yield await anext(chunks)
+    except InvalidInput as exc:
+        raise ExportUsageError(f"bad filter: {'; '.join(f'{e.loc[-1]}: {e.msg}' for e in exc.errors)}") from None
+    async for chunk in chunks:
+        yield chunk
 
 
 async def export_to_file(
@@ -107,8 +119,13 @@ async def export_to_file(
         if is_scdl:
             async with create_sessionmaker(engine)() as session:
                 incomplete = await scdl.incomplete_rows(session, AllocationFilters.model_validate(dict(filters)))
+        stream = chunks(engine)
+        # The first chunk before the file: a usage error found by the stream leaves no file behind.
+        first = await anext(stream, b"")
         with path.open("wb") as out:
-            async for chunk in chunks(engine):
+            out.write(first)
+            written += len(first)
+            async for chunk in stream:
                 out.write(chunk)
                 written += len(chunk)
     finally:

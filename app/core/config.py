@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS, comma-separated; empty turns CORS off."
     )
+    max_import_line_chars: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Longest line, or CSV record (quoted line breaks included), of an imported file in characters; "
+        "a longer one refuses the file (422 naming the line) as soon as it is read.",
+    )
 
     @field_validator("public_base_url")
     @classmethod

@@ -1,6 +1,7 @@
 """Bases for request and response shapes, and the reusable field types with their rules."""
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -84,9 +85,18 @@ def _check_slug(value: str) -> str:
     raise ValueError("a slug may not look like a UUID (items are addressed by either)")
 
 
+def url_unsafe(char: str) -> bool:
+    """A character a URL never carries as itself: a space or line break, a control character, or an invisible
+    format character (a right-to-left override…); stored, it would cut a calendar feed, a header or a log line,
+    or disguise the link. A URL that means one percent-encodes it."""
+    return char.isspace() or unicodedata.category(char) in {"Cc", "Cf"}
+
+
 def _check_url(value: str) -> str:
+    if any(map(url_unsafe, value)):
+        raise ValueError("must be an absolute http(s) URL without spaces or control characters (percent-encode them)")
     parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or " " in value:
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ValueError("must be an absolute http(s) URL")
     return value
 

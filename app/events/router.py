@@ -11,7 +11,7 @@ from app.core.errors import error_responses
 from app.core.schemas import Page, merge_patch
 from app.crud.conditional import ItemRoute, created
 from app.events import service
-from app.events.calendar import ICS_MEDIA_TYPE, feed_name, ics_chunks
+from app.events.calendar import ICS_MEDIA_TYPE, ics_chunks
 from app.events.dependencies import EventItem
 from app.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
 from app.labs.dependencies import LabDep
@@ -37,8 +37,11 @@ async def list_events(request: Request, params: QueryModel[EventFilters]) -> Res
     responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
 )
 async def events_calendar(request: Request, params: QueryModel[EventFilters]) -> Response:
-    """The matching events as an iCalendar feed (one per lab, theme, campaign or region); paging does not apply."""
-    chunks = partial(ics_chunks, params=params, name=feed_name(params))
+    """The matching events as an iCalendar feed (one per lab, theme, campaign or region); paging does not apply.
+
+    A filter that names no lab, organizer, project, campaign, theme or format is 422.
+    """
+    chunks = partial(ics_chunks, params=params)
     return await streamed(request, chunks, ICS_MEDIA_TYPE, 'inline; filename="events.ics"')
 
 

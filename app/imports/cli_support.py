@@ -3,7 +3,8 @@
 Both ways stream the file in chunks under a progress bar (bytes, and rows approximated by line breaks) and end
 with the report the HTTP route answers, printed as tables. On request the rejected rows are copied back into a
 file of the input's format with a `reason` column, to be corrected and loaded again; the input is then read a
-second time as a stream, keeping only the rejected line numbers and their reasons in memory.
+second time as a stream, keeping only the rejected line numbers and their reasons in memory. A local import
+then has every error reported; a server lists the first `MAX_REPORTED_ERRORS`, and the file holds their rows.
 """
 
 import asyncio
@@ -35,7 +36,7 @@ from app.core.config import Settings
 from app.core.db import session_scope
 from app.core.errors import AppError, problem_type
 from app.imports.reading import BOM, sniff_separator
-from app.imports.schemas import ImportReport, ImportResource, RowProblem
+from app.imports.schemas import MAX_REPORTED_ERRORS, ImportReport, ImportResource, RowProblem
 from app.imports.service import ImportRejected, import_body
 
 CHUNK_BYTES = 256 * 1024
@@ -140,6 +141,15 @@ def run_import(job: ImportJob, settings: Settings, console: Console) -> int:
         if job.rejects is not None:
             count = write_rejects(job.path, job.rejects, jsonl=job.jsonl, errors=report.errors)
             console.print(Text(f"Wrote {count} rejected row(s) to {job.rejects}."))
+            if report.errors_truncated:
+                console.print(
+                    Text(
+                        f"The server listed the first {len(report.errors)} of {report.error_count} errors: the "
+                        f"other rejected rows are not in {job.rejects}. Load the corrected rows again, or import "
+                        "the file straight into the database (without --url) to have them all.",
+                        style="yellow",
+                    )
+                )
     if outcome.refusal is not None:
         console.print(Text(outcome.refusal, style="red"))
     elif report is not None and report.rejected:
@@ -207,6 +217,8 @@ async def _local(job: ImportJob, settings: Settings) -> Outcome:
                     charset=None,
                     dry_run=job.dry_run,
                     atomic=job.atomic,
+                    max_line_chars=settings.max_import_line_chars,
+                    max_errors=None if job.rejects is not None else MAX_REPORTED_ERRORS,
                 )
         except ImportRejected as exc:
             return Outcome(ImportReport.model_validate(exc.extensions), exc.detail)
@@ -278,19 +290,26 @@ def _detail(response: httpx2.Response, body: Any) -> str:
 
 
 def print_report(console: Console, report: ImportReport) -> None:
-    """The counts, then the first errors in file order: --rejects has them all, a terminal shows a screenful."""
-    title = f"Import of {report.resource}" + (" (dry run)" if report.dry_run else "")
-    counts = Table("read", "created", "updated", "unchanged", "rejected", title=title)
-    counts.add_row(*(str(n) for n in (report.read, report.created, report.updated, report.unchanged, report.rejected)))
+    """The counts — what was done, or what would have been when nothing was written — then the first errors in
+    file order: --rejects has them all, a terminal shows a screenful."""
+    if report.applied:
+        title = f"Import of {report.resource}"
+        counts = Table("read", "created", "updated", "unchanged", "rejected", title=title)
+        figures = (report.read, report.created, report.updated, report.unchanged, report.rejected)
+    else:
+        title = f"Import of {report.resource} ({'dry run' if report.dry_run else 'refused'}: nothing was written)"
+        counts = Table("read", "would create", "would update", "would leave unchanged", "rejected", title=title)
+        figures = (report.read, report.would_create, report.would_update, report.would_leave_unchanged, report.rejected)
+    counts.add_row(*(str(n) for n in figures))
     console.print(counts)
     if not report.errors:
         return
     errors = Table("line", "column", "value", "message", title="Rejected rows")
-    for error in sorted(report.errors, key=lambda error: error.line)[:PRINTED_ERRORS]:
+    for error in report.errors[:PRINTED_ERRORS]:
         value = "" if error.value is None else str(error.value)
         errors.add_row(str(error.line), Text(error.column or "—"), Text(value), Text(error.message))
     console.print(errors)
-    if (more := len(report.errors) - PRINTED_ERRORS) > 0:
+    if (more := report.error_count - PRINTED_ERRORS) > 0:
         console.print(Text(f"… and {more} more error(s): --rejects FILE writes every rejected row with its reason."))
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request
 
 from app.core.db import SessionDep
 from app.core.errors import PROBLEM_JSON, NotFound, error_responses
-from app.imports.reading import UnsupportedMediaType
+from app.imports.reading import UnsupportedMediaType, charset_name
 from app.imports.schemas import ImportOptions, ImportRejectedProblem, ImportReport, ImportResource
 from app.imports.service import import_body
 from app.lists.query import QueryModel
@@ -35,7 +35,8 @@ REQUEST_BODY: dict[str, Any] = {
 
 
 def _media_type(request: Request) -> tuple[bool, str | None]:
-    """Whether the body is JSON Lines, and the charset it declares (None: recognised from the bytes)."""
+    """Whether the body is JSON Lines, and the charset it declares (None: recognised from the bytes); a media
+    type or charset that is not accepted is refused here, before the body is read."""
     media_type, *parameters = request.headers.get("content-type", "").split(";")
     media_type = media_type.strip().lower()
     charset = None
@@ -43,6 +44,8 @@ def _media_type(request: Request) -> tuple[bool, str | None]:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
             charset = value.strip().strip('"') or None
+            if charset is not None:
+                charset = charset_name(charset)
     if media_type in CSV_TYPES:
         return False, charset
     if media_type in JSONL_TYPES:
@@ -62,7 +65,8 @@ def _media_type(request: Request) -> tuple[bool, str | None]:
         422: {
             "model": ImportRejectedProblem,
             "description": "Rows were rejected by an atomic import (the report is in the problem), or the file "
-            "cannot be read at all (empty, header only, unknown columns, undecodable bytes).",
+            "cannot be read at all (empty, header only, unknown columns, undecodable bytes, a line longer than "
+            "MAX_IMPORT_LINE_CHARS, a cell csv cannot read: `line` and `column` name it).",
             "content": {PROBLEM_JSON: {}},
         },
     },
@@ -81,6 +85,11 @@ async def import_rows(
     `project`, `campaign`, `stream`, `allocation` by slug, code, external_id or id; `theme` by code or French
     label; `region` by INSEE code or name). Dates may be French (`25/11/2020`, `25/11/2020 14:30`), decimals may
     use a comma. A row identical to what is stored is `unchanged` and not rewritten.
+
+    The encoding is recognised (UTF-8, with or without BOM, or Windows-1252) unless `Content-Type` declares a
+    `charset`: utf-8, utf-8-sig, windows-1252, iso-8859-1, iso-8859-15 or us-ascii (or a usual alias); any
+    other is 415. The report says whether the rows were written (`applied`), what was done (`created`…, 0 when
+    nothing was) and what the file amounts to (`would_create`…), and lists the first 1000 errors.
     """
     if resource not in set(ImportResource):
         raise NotFound(f"Nothing to import as '{resource}': the resources are {', '.join(ImportResource)}.")
@@ -93,4 +102,5 @@ async def import_rows(
         charset=charset,
         dry_run=options.dry_run,
         atomic=options.atomic,
+        max_line_chars=request.app.state.settings.max_import_line_chars,
     )

@@ -42,18 +42,40 @@ class RowProblem(BaseModel):
     message: str
 
 
+MAX_REPORTED_ERRORS = 1000
+"""Errors a report lists at most (the first ones, in file order): 200 000 bad rows would otherwise answer, and keep
+for an Idempotency-Key, a report of tens of megabytes. `lab-registry import --rejects` still gets every row."""
+
+APPLIED = (
+    "Whether the rows were written: false for a dry run, and for an atomic import with rejected rows (then nothing "
+    "was written, and the status is 422)."
+)
+DONE = "(0 when `applied` is false: nothing was written)."
+WOULD = "whether or not the import was applied: what the file amounts to."
+
+
 class ImportReport(BaseModel):
-    """What an import did, or would do in a dry run."""
+    """What an import did (`applied`), and what the file amounts to (`would_…`): the same counts when it was
+    applied; for a dry run or a refused import, the done counts are 0 and the `would_…` ones say what would have
+    happened."""
 
     resource: ImportResource
     dry_run: bool
     atomic: bool
+    applied: bool = Field(description=APPLIED)
     read: int = Field(description="Rows read (blank lines are skipped).")
-    created: int
-    updated: int
-    unchanged: int = Field(description="Rows identical to what is stored: not rewritten, no new version.")
-    rejected: int
-    errors: list[RowProblem] = Field(description="Each rejected row, in file order.")
+    created: int = Field(description=f"Rows created {DONE}")
+    updated: int = Field(description=f"Rows updated {DONE}")
+    unchanged: int = Field(description=f"Rows identical to what is stored, left as they were {DONE}")
+    would_create: int = Field(description=f"Rows that are new, {WOULD}")
+    would_update: int = Field(description=f"Rows that change a stored one, {WOULD}")
+    would_leave_unchanged: int = Field(description=f"Rows identical to what is stored, {WOULD}")
+    rejected: int = Field(description="Rows rejected (a row may break several rules: see `error_count`).")
+    error_count: int = Field(description="Every error found, listed in `errors` or not.")
+    errors_truncated: bool = Field(description=f"Whether `errors` lists only the first {MAX_REPORTED_ERRORS}.")
+    errors: list[RowProblem] = Field(
+        description=f"The reasons rows were rejected, in file order: the first {MAX_REPORTED_ERRORS} at most."
+    )
 
 
 class ImportRejectedProblem(Problem):
@@ -62,9 +84,15 @@ class ImportRejectedProblem(Problem):
     resource: ImportResource
     dry_run: bool
     atomic: bool
+    applied: bool
     read: int
     created: int
     updated: int
     unchanged: int
+    would_create: int
+    would_update: int
+    would_leave_unchanged: int
     rejected: int
+    error_count: int
+    errors_truncated: bool
     errors: list[RowProblem]  # type: ignore[assignment]

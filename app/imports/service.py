@@ -14,7 +14,8 @@ Each batch of `BATCH_ROWS` records goes through the same steps:
 A key seen twice in one file is rejected on its second line: keys are kept in a temporary table, so a
 million-row file does not keep a million keys in memory. With `dry_run`, or once an atomic import rejected a
 row, nothing more is written and the rest is only validated; an atomic import with rejections raises
-`ImportRejected` and its transaction rolls back.
+`ImportRejected` and its transaction rolls back. The report says which (`applied`) and what the file amounts
+to either way (`would_create`…), listing the first `MAX_REPORTED_ERRORS` errors with their full count.
 
 CSV cells left empty are "not given": a new row takes the field's default, a stored row keeps its value (a
 JSON line's explicit `null` does clear a field).
@@ -36,7 +37,7 @@ from app.core.text import fold, slugify
 from app.imports.cells import Kind, convert, kinds
 from app.imports.reading import BodyReader, ImportFileError, Record
 from app.imports.resources import SPECS, ImportSpec, RowError
-from app.imports.schemas import ImportReport, ImportResource, RowProblem
+from app.imports.schemas import MAX_REPORTED_ERRORS, ImportReport, ImportResource, RowProblem
 from app.imports.writing import Writer
 from app.models import EventFormat, Theme
 from app.models.base import utcnow
@@ -61,15 +62,17 @@ class ImportRejected(AppError):
 
 @dataclass
 class Counts:
+    """What the rows read so far amount to (written or not), and their errors: `errors` keeps the first ones for
+    the report, `batch_errors` those of the batch in progress until it ends."""
+
     read: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    rejected: int = 0
+    error_count: int = 0
     errors: list[RowProblem] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len({error.line for error in self.errors})
+    batch_errors: list[RowProblem] = field(default_factory=list)
 
 
 class Columns:
@@ -276,12 +279,15 @@ class DuplicateKeys:
 class Importer:
     """One import: reads records, processes them a batch at a time, and counts what happened."""
 
-    def __init__(self, session: AsyncSession, resource: ImportResource, *, dry_run: bool, atomic: bool) -> None:
+    def __init__(
+        self, session: AsyncSession, resource: ImportResource, *, dry_run: bool, atomic: bool, max_errors: int | None
+    ) -> None:
         self.session = session
         self.spec = SPECS[resource]
         self.resource = resource
         self.dry_run = dry_run
         self.atomic = atomic
+        self.max_errors = max_errors
         self.columns = Columns(self.spec)
         self.counts = Counts()
         self.resolver = Resolver(session)
@@ -299,20 +305,28 @@ class Importer:
 
     @property
     def writing(self) -> bool:
-        return not self.dry_run and not (self.atomic and self.counts.errors)
+        """Whether rows are written: not in a dry run, nor once an atomic import rejected a row."""
+        return not self.dry_run and not (self.atomic and (self.counts.error_count or self.counts.batch_errors))
 
     def report(self) -> ImportReport:
         counts = self.counts
+        applied = self.writing
         return ImportReport(
             resource=self.resource,
             dry_run=self.dry_run,
             atomic=self.atomic,
+            applied=applied,
             read=counts.read,
-            created=counts.created,
-            updated=counts.updated,
-            unchanged=counts.unchanged,
+            created=counts.created if applied else 0,
+            updated=counts.updated if applied else 0,
+            unchanged=counts.unchanged if applied else 0,
+            would_create=counts.created,
+            would_update=counts.updated,
+            would_leave_unchanged=counts.unchanged,
             rejected=counts.rejected,
-            errors=sorted(counts.errors, key=lambda error: error.line),
+            error_count=counts.error_count,
+            errors_truncated=len(counts.errors) < counts.error_count,
+            errors=counts.errors,
         )
 
     def reject(self, row: Row | Record, name: str | None, message: str, value: Any = None) -> None:
@@ -322,11 +336,24 @@ class Importer:
                 value = row.raw.get(name)
         else:
             column = name
-        self.counts.errors.append(RowProblem(line=row.line, column=column, value=value, message=message))
+        self.counts.batch_errors.append(RowProblem(line=row.line, column=column, value=value, message=message))
 
-    async def run(self, chunks: AsyncIterator[bytes], *, jsonl: bool, charset: str | None) -> ImportReport:
+    def _count_errors(self) -> None:
+        """The batch's errors, in file order: counted, and kept while the report has room for them (batches come
+        in file order, so the errors kept are the file's first)."""
+        counts = self.counts
+        batch = sorted(counts.batch_errors, key=lambda error: error.line)
+        counts.batch_errors = []
+        counts.rejected += len({error.line for error in batch})
+        counts.error_count += len(batch)
+        room = len(batch) if self.max_errors is None else max(self.max_errors - len(counts.errors), 0)
+        counts.errors.extend(batch[:room])
+
+    async def run(
+        self, chunks: AsyncIterator[bytes], *, jsonl: bool, charset: str | None, max_line_chars: int
+    ) -> ImportReport:
         """Read, check and write the whole body; raises ImportRejected when atomic and any row was rejected."""
-        reader = BodyReader(jsonl=jsonl, charset=charset)
+        reader = BodyReader(jsonl=jsonl, charset=charset, max_line_chars=max_line_chars)
         self.catalog = await Catalog.load(self.session)
         await self.keys.create()
         batch: list[Record] = []
@@ -349,22 +376,24 @@ class Importer:
         await self.keys.drop()
         if self.writing:
             await self.writer.finish()
-        self._count_metrics()
         report = self.report()
+        self._count_metrics(report)
         if self.atomic and report.rejected:
             raise ImportRejected(report)
         return report
 
-    def _count_metrics(self) -> None:
-        counts = self.counts
+    def _count_metrics(self, report: ImportReport) -> None:
+        """Rows by outcome, of the imports that were not dry runs: what was written, and what was rejected."""
+        if self.dry_run:
+            return
         outcomes = {
-            "created": counts.created,
-            "updated": counts.updated,
-            "unchanged": counts.unchanged,
-            "rejected": counts.rejected,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": report.rejected,
         }
         for outcome, number in outcomes.items():
-            if number and not self.dry_run:
+            if number:
                 metrics.IMPORT_ROWS.labels(self.resource.value, outcome).inc(number)
 
     # -- a batch ----------------------------------------------------------------------------------------------
@@ -390,6 +419,7 @@ class Importer:
                 self.reject(row, exc.field, exc.message)
                 continue
             await self._classify(row, creates, updates, entries)
+        self._count_errors()
         if self.writing:
             await self.writer.insert(creates)
             await self.writer.update(updates)
@@ -725,7 +755,12 @@ async def import_body(
     charset: str | None,
     dry_run: bool,
     atomic: bool,
+    max_line_chars: int,
+    max_errors: int | None = MAX_REPORTED_ERRORS,
 ) -> ImportReport:
-    """Import a body into the session's transaction (the caller commits, or rolls back on ImportRejected)."""
-    importer = Importer(session, resource, dry_run=dry_run, atomic=atomic)
-    return await importer.run(chunks, jsonl=jsonl, charset=charset)
+    """Import a body into the session's transaction (the caller commits, or rolls back on ImportRejected).
+
+    The report lists the first `max_errors` errors (all of them with None: the CLI's rejected rows file).
+    """
+    importer = Importer(session, resource, dry_run=dry_run, atomic=atomic, max_errors=max_errors)
+    return await importer.run(chunks, jsonl=jsonl, charset=charset, max_line_chars=max_line_chars)

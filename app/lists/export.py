@@ -105,11 +105,12 @@ async def records(
     key: SortKey,
     where: Sequence[ColumnElement[bool]],
     read_model: type[BaseModel],
+    tie: str = "id",
 ) -> AsyncIterator[dict[str, Any]]:
     """Each matching row as its JSON object (the list item's shape, JSON-typed), in the sort's order."""
     adapter = _adapter(read_model)
     stmt = select(*(c for c in table.c if c.key != "search_text")).where(*where)
-    async for rows in chunks_of_rows(engine, stmt, key, table.c.id):
+    async for rows in chunks_of_rows(engine, stmt, key, table.c[tie]):
         for row in rows:
             yield adapter.dump_python(adapter.validate_python(dict(row)), mode="json")
 

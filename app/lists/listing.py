@@ -16,10 +16,10 @@ from app.lists import export
 from app.lists.filters import Filter, where
 from app.lists.pages import PageResult, json_page_response, read_page
 from app.lists.pagination import SortKey
-from app.lists.params import ListParams, export_requested
+from app.lists.params import PageParams, export_requested
 
 
-def _sorts(table: Table, params: type[ListParams]) -> dict[str, SortKey]:
+def _sorts(table: Table, params: type[PageParams]) -> dict[str, SortKey]:
     """Each choice of the params' `sort` (`name`, `-name`…) as the column it orders by and its direction."""
     choices = get_args(params.model_fields["sort"].annotation)
     return {choice: SortKey(table.c[choice.lstrip("-")], choice.startswith("-")) for choice in choices}
@@ -28,13 +28,15 @@ def _sorts(table: Table, params: type[ListParams]) -> dict[str, SortKey]:
 @dataclass(frozen=True)
 class Listing:
     """What a list reads (`table`), how its query string is read (`params`, whose `sort` choices are the list's
-    sorts), its filters and the shape of its items (`read_model`); `name` names its export files."""
+    sorts), its filters and the shape of its items (`read_model`); `name` names its export files, `tie` is the
+    unique column that breaks ties between equal sort keys."""
 
     name: str
     table: Table
     read_model: type[BaseModel]
-    params: type[ListParams]
+    params: type[PageParams]
     filters: tuple[Filter, ...]
+    tie: str = "id"
     sorts: dict[str, SortKey] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -50,7 +52,15 @@ class Listing:
         """One keyset page of the list (see app.lists.pages)."""
         query = params.list_query(params.sort)
         return await read_page(
-            connection, self.table, self.sorts, self.filters, params, query, self.read_model, within=within
+            connection,
+            self.table,
+            self.sorts,
+            self.filters,
+            params,
+            query,
+            self.read_model,
+            within=within,
+            tie=self.tie,
         )
 
     async def respond(self, request: Request, params: Any, within: Mapping[str, Any] | None = None) -> Response:
@@ -73,7 +83,8 @@ class Listing:
         self, engine: AsyncEngine, params: Any, within: Mapping[str, Any] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Every matching item as its JSON object, in the sort's order, read a chunk at a time."""
-        return export.records(engine, self.table, self.sorts[params.sort], self.where(params, within), self.read_model)
+        where = self.where(params, within)
+        return export.records(engine, self.table, self.sorts[params.sort], where, self.read_model, self.tie)
 
     def export_chunks(
         self,

@@ -44,15 +44,17 @@ class PageResult:
 _selected: dict[tuple[Table, type[BaseModel] | None], Select[Any]] = {}
 
 
-def _page_select(table: Table, sorts: Mapping[str, SortKey], read_model: type[BaseModel] | None) -> Select[Any]:
+def _page_select(
+    table: Table, sorts: Mapping[str, SortKey], read_model: type[BaseModel] | None, tie: str
+) -> Select[Any]:
     """`SELECT` of the columns the response shows, in its order (every column but the search text when it is
-    not said), plus the sort keys the cursor needs; built once per list."""
+    not said), plus the sort keys and the tie-breaking column the cursor needs; built once per list."""
     stmt = _selected.get((table, read_model))
     if stmt is None:
         if read_model is None:
             columns = [c for c in table.c if c.key != "search_text"]
         else:
-            needed = {"id", *(key.column.key for key in sorts.values())}
+            needed = {tie, *(key.column.key for key in sorts.values())}
             columns = [table.c[name] for name in read_model.model_fields if name in table.c]
             columns += [c for c in table.c if c.key in needed and c.key not in read_model.model_fields]
         stmt = _selected[(table, read_model)] = select(*columns)
@@ -77,9 +79,10 @@ def page_statement(
     query: ListQuery,
     read_model: type[BaseModel] | None = None,
     within: Mapping[str, Any] | None = None,
+    tie: str = "id",
 ) -> PageStatement:
     """The SELECT of a page: the filters the params give and `column = value` for each of `within` (the parent
-    of a nested list), after the cursor in the sort's order, limit + 1 rows."""
+    of a nested list), after the cursor in the sort's order (ties broken by the unique `tie`), limit + 1 rows."""
     active = given(declared, params)
     inside = tuple((within or {}).items())
     sort_key = sorts[query.sort]
@@ -88,16 +91,16 @@ def page_statement(
         values.update(found.named())
     values.update((f"within_{name}", value) for name, value in inside)
     if query.cursor is not None:
-        values["after_key"], values["after_id"] = cursor_values(query.cursor, query.sort, sort_key, table.c.id)
+        values["after_key"], values["after_id"] = cursor_values(query.cursor, query.sort, sort_key, table.c[tie])
 
     def build() -> Select[Any]:
         clauses = [clause for found in active for clause in found.filter.build(found.shape, found.binds())]
         clauses += [table.c[name] == bindparam(f"within_{name}") for name, _ in inside]
-        stmt = _page_select(table, sorts, read_model).where(*clauses)
+        stmt = _page_select(table, sorts, read_model, tie).where(*clauses)
         cursor = None
         if query.cursor is not None:
-            cursor = bindparam("after_key", type_=sort_key.column.type), bindparam("after_id", type_=table.c.id.type)
-        return seek(stmt, sort_key, table.c.id, cursor).limit(bindparam("page_limit", type_=Integer()))
+            cursor = bindparam("after_key", type_=sort_key.column.type), bindparam("after_id", type_=table.c[tie].type)
+        return seek(stmt, sort_key, table.c[tie], cursor).limit(bindparam("page_limit", type_=Integer()))
 
     shapes = tuple((found.filter.param, found.shape, len(found.values)) for found in active)
     key = (table, read_model, query.sort, query.cursor is not None, shapes, tuple(name for name, _ in inside))
@@ -114,17 +117,20 @@ async def read_page(
     read_model: type[BaseModel] | None = None,
     *,
     within: Mapping[str, Any] | None = None,
+    tie: str = "id",
 ) -> PageResult:
     """One keyset page: an index seek after the cursor, limit + 1 rows to know whether another page follows;
     only the columns of `read_model`, as JSON-ready values, from a statement kept per shape."""
-    page = page_statement(table, sorts, declared, params, query, read_model, within)
+    page = page_statement(table, sorts, declared, params, query, read_model, within, tie)
     rows = await fetch_bound(connection, page.key, page.build, page.values)
     total = None
     if query.include_total:
         counted = where(declared, params, {table.c[name]: value for name, value in (within or {}).items()})
         total = (await connection.execute(select(func.count()).select_from(table).where(*counted))).scalar_one()
     return PageResult(
-        rows=rows[: query.limit], next_cursor=next_cursor(rows, query.limit, sorts[query.sort], query.sort), total=total
+        rows=rows[: query.limit],
+        next_cursor=next_cursor(rows, query.limit, sorts[query.sort], query.sort, tie),
+        total=total,
     )
 
 

@@ -113,8 +113,11 @@ def _ordering(
     return (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
 
 
-def next_cursor(rows: Sequence[Mapping[str, Any]], limit: int, key: SortKey, sort: str) -> str | None:
-    """The cursor after the last row of a full page (the query fetched limit + 1 rows to know)."""
+def next_cursor(
+    rows: Sequence[Mapping[str, Any]], limit: int, key: SortKey, sort: str, id_key: str = "id"
+) -> str | None:
+    """The cursor after the last row of a full page (the query fetched limit + 1 rows to know); `id_key` names
+    the column that breaks ties (a table keyed by code has no id)."""
     if len(rows) <= limit:
         return None
     last = rows[limit - 1]
@@ -122,7 +125,7 @@ def next_cursor(rows: Sequence[Mapping[str, Any]], limit: int, key: SortKey, sor
     if isinstance(value, str) and key.column.type.python_type is datetime:
         # An instant read as the API's text (SQLite's rows, see app.lists.reads): the cursor keeps one form.
         value = datetime.fromisoformat(value)
-    return encode_cursor(sort, [value, last["id"]])
+    return encode_cursor(sort, [value, last[id_key]])
 
 
 def sorts_for(model: Any, *names: str) -> dict[str, SortKey]:

@@ -19,14 +19,22 @@ from app.lists.pagination import DEFAULT_LIMIT, MAX_LIMIT
 OUTPUTS = ("json", "csv", "jsonl")
 
 
-class ListParams(BaseModel):
-    """Paging, search and incremental sync; each list adds its own filters and `sort` choices."""
+class PageParams(BaseModel):
+    """Paging, which every list takes, the reference lists included."""
 
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1–500).")
     cursor: str | None = Field(default=None, max_length=2000, description="The `next_cursor` of the previous page.")
     include_total: bool = Field(default=False, description="Also count every matching item (costs one more query).")
+
+    def list_query(self, sort: str) -> ListQuery:
+        return ListQuery(sort=sort, limit=self.limit, cursor=self.cursor, include_total=self.include_total)
+
+
+class ListParams(PageParams):
+    """Paging, search and incremental sync; each list adds its own filters and `sort` choices."""
+
     q: str | None = Field(
         default=None,
         max_length=200,
@@ -55,9 +63,6 @@ class ListParams(BaseModel):
             data = {name: value for name, value in data.items() if name != "format"}
             data.setdefault("output", switch)
         return data
-
-    def list_query(self, sort: str) -> ListQuery:
-        return ListQuery(sort=sort, limit=self.limit, cursor=self.cursor, include_total=self.include_total)
 
 
 def export_requested(request: Request) -> tuple[str, Separator] | None:

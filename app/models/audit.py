@@ -31,5 +31,5 @@ class AuditEntry(SQLModel, table=True):
     # The entity as it is after the write; for a delete, as it was last.
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     request_id: str | None = Field(default=None, sa_type=String(128))
-    # Position in commit order (the change feed's `seq`), numbered as the write commits: see app.core.audit.
+    # Position in commit order (the change feed's `seq`), numbered as the write commits: see app.audit.trail.
     seq: int | None = Field(default=None, sa_type=BigInteger().with_variant(Integer(), "sqlite"))

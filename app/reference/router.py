@@ -1,22 +1,22 @@
 """Read-only reference data: regions, themes, event formats."""
 
-from collections.abc import Sequence
-
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.models import EventFormat, Region, Theme
+from app.core.schemas import Page
+from app.lists.query import QueryModel
+from app.models import Region, Theme
 from app.reference import service
-from app.reference.schemas import EventFormatRead, RegionRead, ThemeRead
+from app.reference.schemas import EventFormatRead, ReferenceParams, RegionRead, ThemeRead
 
 router = APIRouter(tags=["reference"])
 
 
-@router.get("/regions", response_model=list[RegionRead])
-async def list_regions(session: SessionDep) -> Sequence[Region]:
-    """The 18 French regions by INSEE code, with their time zones."""
-    return await service.list_regions(session)
+@router.get("/regions", response_model=Page[RegionRead], responses=error_responses(400, 422))
+async def list_regions(request: Request, params: QueryModel[ReferenceParams]) -> Response:
+    """The 18 French regions by INSEE code, with their time zones; keyset-paginated like every list."""
+    return await service.REGIONS.respond(request, params)
 
 
 @router.get("/regions/{code}", response_model=RegionRead, responses=error_responses(404))
@@ -25,10 +25,10 @@ async def get_region(session: SessionDep, code: str) -> Region:
     return await service.get_region(session, code)
 
 
-@router.get("/themes", response_model=list[ThemeRead])
-async def list_themes(session: SessionDep) -> Sequence[Theme]:
-    """The themes events and projects are classified by."""
-    return await service.list_themes(session)
+@router.get("/themes", response_model=Page[ThemeRead], responses=error_responses(400, 422))
+async def list_themes(request: Request, params: QueryModel[ReferenceParams]) -> Response:
+    """The themes events and projects are classified by, by code; keyset-paginated like every list."""
+    return await service.THEMES.respond(request, params)
 
 
 @router.get("/themes/{code}", response_model=ThemeRead, responses=error_responses(404))
@@ -37,7 +37,8 @@ async def get_theme(session: SessionDep, code: str) -> Theme:
     return await service.get_theme(session, code)
 
 
-@router.get("/event-formats", response_model=list[EventFormatRead])
-async def list_event_formats(session: SessionDep) -> Sequence[EventFormat]:
-    """The formats events are held in; a training session is a `formation`."""
-    return await service.list_event_formats(session)
+@router.get("/event-formats", response_model=Page[EventFormatRead], responses=error_responses(400, 422))
+async def list_event_formats(request: Request, params: QueryModel[ReferenceParams]) -> Response:
+    """The formats events are held in (a training session is a `formation`), by code; keyset-paginated like every
+    list."""
+    return await service.EVENT_FORMATS.respond(request, params)

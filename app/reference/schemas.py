@@ -1,11 +1,12 @@
 """Shapes of the reference data, and the filter types that accept friendly spellings of it."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from app.core.schemas import Read
 from app.core.text import slugify
+from app.lists.params import PageParams
 from app.reference.data import region_code_for
 
 
@@ -29,6 +30,12 @@ class EventFormatRead(Read):
 
     code: str
     label: str
+
+
+class ReferenceParams(PageParams):
+    """A reference list's query string: paging, in code order."""
+
+    sort: Literal["code"] = Field(default="code", description="By code, the one order of a reference list.")
 
 
 def _region(value: str) -> str:

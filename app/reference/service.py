@@ -1,18 +1,19 @@
-"""Reads of the reference tables."""
+"""Reads of the reference tables: lists keyset-paginated by code, like every other list, and items."""
 
-from collections.abc import Sequence
-
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.core.text import slugify
+from app.lists.filters import table_of
+from app.lists.listing import Listing
 from app.models import EventFormat, Region, Theme
 from app.reference.data import region_code_for
+from app.reference.schemas import EventFormatRead, ReferenceParams, RegionRead, ThemeRead
 
-
-async def list_regions(session: AsyncSession) -> Sequence[Region]:
-    return (await session.execute(select(Region).order_by(Region.code))).scalars().all()
+# In code order: the code is unique, so it is its own tie-breaker.
+REGIONS = Listing("regions", table_of(Region), RegionRead, ReferenceParams, (), tie="code")
+THEMES = Listing("themes", table_of(Theme), ThemeRead, ReferenceParams, (), tie="code")
+EVENT_FORMATS = Listing("event-formats", table_of(EventFormat), EventFormatRead, ReferenceParams, (), tie="code")
 
 
 async def get_region(session: AsyncSession, ident: str) -> Region:
@@ -24,17 +25,9 @@ async def get_region(session: AsyncSession, ident: str) -> Region:
     return region
 
 
-async def list_themes(session: AsyncSession) -> Sequence[Theme]:
-    return (await session.execute(select(Theme).order_by(Theme.code))).scalars().all()
-
-
 async def get_theme(session: AsyncSession, code: str) -> Theme:
     """A theme by code, in any case and with or without accents."""
     theme = await session.get(Theme, slugify(code))
     if theme is None:
         raise NotFound(f"No theme '{code}'.")
     return theme
-
-
-async def list_event_formats(session: AsyncSession) -> Sequence[EventFormat]:
-    return (await session.execute(select(EventFormat).order_by(EventFormat.code))).scalars().all()

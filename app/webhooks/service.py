@@ -1,6 +1,6 @@
 """Subscriptions and their deliveries: rules, secrets, target checks.
 
-The outbox: every change already writes its audit entry in its own transaction (`app.core.audit`), and that
+The outbox: every change already writes its audit entry in its own transaction (`app.audit.trail`), and that
 entry gets its feed `seq` as the transaction commits. That entry *is* the outbox row: the dispatcher fans new
 feed entries out into delivery rows per matching subscription, and each subscription keeps its `position` (the
 last seq fanned out) in the same transaction as the deliveries it created. A change that committed is thus

@@ -1,13 +1,19 @@
 """Events as iCalendar: parsed back with icalendar, stable UIDs, the right zones, statuses mapped, filters."""
 
+import re
+import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import httpx2
 import pytest
+from fastapi import FastAPI
 from icalendar import Calendar
+from sqlalchemy import update
 
+from app.models import Event, Lab
 from tests.factories import create_campaign, create_event, create_lab
+from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.anyio
 
@@ -108,3 +114,112 @@ class TestCalendar:
         calendar = await feed(client)
         assert str(calendar["version"]) == "2.0"
         assert calendar.walk("VEVENT") == []
+
+
+CONTENT_LINE = re.compile(rb"[A-Za-z0-9-]+[;:]|[ \t]")
+"""RFC 5545 §3.1: a content line starts with its property name (then `;` or `:`), or is a fold (space or tab)."""
+
+
+def assert_content_lines(body: bytes) -> list[bytes]:
+    """Every line of the feed ends with CRLF and holds no other line break or control character (tab aside)."""
+    assert body.endswith(b"\r\n")
+    lines = body[:-2].split(b"\r\n")
+    for line in lines:
+        assert not re.search(rb"[\x00-\x08\x0a-\x1f\x7f]", line), line
+        assert CONTENT_LINE.match(line), line
+        assert not re.search("[\x80-\x9f\u2028\u2029]", line.decode()), line
+    return lines
+
+
+async def store(app: FastAPI, event_id: str, **values: str) -> None:
+    """Write values straight into the database, as older versions let them in."""
+    table = Event.__table__  # type: ignore[attr-defined]
+    async with app.state.engine.begin() as connection:
+        await connection.execute(update(table).where(table.c.id == uuid.UUID(event_id)).values(**values))
+
+
+class TestNoStoredValueCutsTheFeed:
+    async def test_line_breaks_and_controls_in_stored_values(self, app: FastAPI, client: httpx2.AsyncClient) -> None:
+        online = await create_event(client, title="En ligne", attendance_mode="online")
+        await store(app, online["id"], online_url="https://e.org/\nX", description="Ordre du jour\x0b\x1b[31m\u2028fin")
+        moved = await create_event(client, title="Déplacé", attendance_mode="in-person", city="Brest")
+        await store(
+            app,
+            moved["id"],
+            title="Atelier\rBEGIN:VEVENT\rSUMMARY:PWNED\rEND:VEVENT",
+            city="Rennes\r\nX-INJECTED:1",
+            registration_url="https://e.org/\rBEGIN:VEVENT",
+        )
+        await create_event(client, title="Intact", registration_url="https://inscription.example.fr/atelier")
+
+        response = await client.get("/api/v1/events.ics")
+        assert response.status_code == 200
+        lines = assert_content_lines(response.content)
+        assert lines.count(b"BEGIN:VEVENT") == 3
+        assert lines[-1] == b"END:VCALENDAR"
+        assert not [line for line in lines if line.startswith((b"SUMMARY:PWNED", b"X-INJECTED"))]
+
+        events = by_summary(Calendar.from_ical(response.content))
+        assert set(events) == {"En ligne", "Atelier\nBEGIN:VEVENT\nSUMMARY:PWNED\nEND:VEVENT", "Intact"}
+        assert str(events["En ligne"]["url"]) == "https://e.org/%0AX"  # type: ignore[index]
+        assert str(events["En ligne"]["location"]) == "https://e.org/%0AX"  # type: ignore[index]
+        assert str(events["En ligne"]["description"]) == "Ordre du jour\n[31m\nfin"  # type: ignore[index]
+        forged = events["Atelier\nBEGIN:VEVENT\nSUMMARY:PWNED\nEND:VEVENT"]
+        assert str(forged["location"]) == "Rennes\nX-INJECTED:1"  # type: ignore[index]
+        assert str(forged["url"]) == "https://e.org/%0DBEGIN:VEVENT"  # type: ignore[index]
+        assert str(events["Intact"]["url"]) == "https://inscription.example.fr/atelier"  # type: ignore[index]
+
+
+def calendar_name(response: httpx2.Response) -> str:
+    assert response.status_code == 200, response.text
+    assert_content_lines(response.content)
+    # icalendar parses an X- property back as written: its TEXT escapes (RFC 5545 §3.3.11) are undone here.
+    written = str(Calendar.from_ical(response.content)["x-wr-calname"])
+    return re.sub(r"\\([\\;,nN])", lambda match: "\n" if match[1] in "nN" else match[1], written)
+
+
+class TestFeedNames:
+    @pytest.mark.parametrize(
+        "lab",
+        ["x\rBEGIN:VEVENT\rSUMMARY:PWNED\rEND:VEVENT", "x\nBEGIN:VEVENT\nSUMMARY:PWNED\nEND:VEVENT", "lab-inconnu"],
+        ids=["CR", "LF", "unknown"],
+    )
+    async def test_an_unknown_lab_is_422_before_any_byte(self, client: httpx2.AsyncClient, lab: str) -> None:
+        await create_event(client)
+        problem = assert_problem(await client.get("/api/v1/events.ics", params={"lab": lab}), 422, "lab")
+        assert problem["errors"][0]["msg"].startswith("no lab ")
+
+    async def test_each_unknown_reference_is_named(self, client: httpx2.AsyncClient) -> None:
+        params = {
+            "organizer": "inconnue",
+            "project": "inconnu",
+            "campaign": str(uuid.uuid4()),
+            "theme": "astrologie",
+            "format": "banquet",
+        }
+        problem = assert_problem(await client.get("/api/v1/events.ics", params=params), 422)
+        assert [error["loc"] for error in problem["errors"]] == [["query", name] for name in params]
+
+    async def test_the_name_is_made_of_the_stored_names(self, client: httpx2.AsyncClient) -> None:
+        lab = await create_lab(client, name="Lab d'innovation de Bretagne", external_id="lab-bzh")
+        campaign = await create_campaign(client, name="Mois de l'innovation publique 2020")
+        params = {"lab": "lab-bzh", "campaign": campaign["id"], "theme": "Service-Usager", "region": "bretagne"}
+        name = calendar_name(await client.get("/api/v1/events.ics", params=params))
+        assert name == (
+            "Lab Registry — Lab d'innovation de Bretagne, Mois de l'innovation publique 2020, "
+            "Service à l'usager, Bretagne"
+        )
+        assert calendar_name(await client.get("/api/v1/events.ics", params={"lab": lab["slug"]})) == (
+            "Lab Registry — Lab d'innovation de Bretagne"
+        )
+        assert calendar_name(await client.get("/api/v1/events.ics")) == "Lab Registry"
+
+    async def test_a_stored_name_with_line_breaks_is_escaped(self, app: FastAPI, client: httpx2.AsyncClient) -> None:
+        lab = await create_lab(client)
+        table = Lab.__table__  # type: ignore[attr-defined]
+        async with app.state.engine.begin() as connection:
+            await connection.execute(
+                update(table).where(table.c.id == uuid.UUID(lab["id"])).values(name="Lab\rBEGIN:VEVENT\r\nEND:VEVENT")
+            )
+        name = calendar_name(await client.get("/api/v1/events.ics", params={"lab": lab["slug"]}))
+        assert name == "Lab Registry — Lab\nBEGIN:VEVENT\nEND:VEVENT"

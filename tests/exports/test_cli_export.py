@@ -68,6 +68,24 @@ class TestExportCommand:
         calendar = Calendar.from_ical(out.read_bytes())
         assert [str(e["uid"]) for e in calendar.walk("VEVENT")] == [f"{event['id']}@lab-registry"]
 
+    async def test_ics_is_named_after_its_filters_and_refuses_a_lab_that_does_not_exist(
+        self, client: httpx2.AsyncClient, tmp_path: Path
+    ) -> None:
+        lab = await create_lab(client, name="Lab d'innovation de Bretagne")
+        out = tmp_path / "events.ics"
+        result = await export(
+            "--resource", "events", "--format", "ics", "--filter", f"lab={lab['slug']}", "-o", str(out)
+        )
+        assert result.exit_code == 0, result.output
+        assert (
+            str(Calendar.from_ical(out.read_bytes())["x-wr-calname"]) == "Lab Registry — Lab d'innovation de Bretagne"
+        )
+        forged = "lab=x\rBEGIN:VEVENT\rSUMMARY:PWNED\rEND:VEVENT"
+        result = await export("--resource", "events", "--format", "ics", "--filter", forged, "-o", str(tmp_path / "x"))
+        assert result.exit_code == 2, result.output
+        assert "bad filter: lab: no lab" in result.output
+        assert not (tmp_path / "x").exists()
+
     async def test_geojson(self, client: httpx2.AsyncClient, tmp_path: Path) -> None:
         await create_lab(client, latitude=48.117, longitude=-1.678)
         out = tmp_path / "labs.geojson"

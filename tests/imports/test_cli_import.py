@@ -36,6 +36,21 @@ MIXED_CSV = (
 )
 
 
+BAD_ROWS = "external_id,name,kind,region\norg-0,Mairie,collectivite,53\n" + "".join(
+    f"org-{n},Mairie {n},collectivite,Atlantis\n" for n in range(1, 1501)
+)
+"""One good row, then 1 500 rejected: more than a report lists."""
+
+
+def figures(output: str) -> dict[str, int]:
+    """The counts table of the printed report: each column's name and figure."""
+    lines = output.splitlines()
+    header = next(line for line in lines if line.startswith("┃ read"))
+    values = lines[lines.index(header) + 2]
+    names = [name.strip() for name in header.strip("┃").split("┃")]
+    return dict(zip(names, (int(value) for value in values.strip("│").split("│")), strict=True))
+
+
 @pytest.fixture
 def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The command reads the test database through DATABASE_URL, as it would in production; wide lines keep the
@@ -126,13 +141,35 @@ class TestLocalImport:
         result = await run(str(source), "--resource", "organizations")
         assert result.exit_code == 1, result.output
         assert "2 of 4 rows were rejected; nothing was written." in result.output
+        assert "Import of organizations (refused: nothing was written)" in result.output
+        assert figures(result.output) == {
+            "read": 4,
+            "would create": 2,
+            "would update": 0,
+            "would leave unchanged": 0,
+            "rejected": 2,
+        }
         assert "no region 'Atlantis'" in result.output
         assert await total(client, ORGANIZATIONS) == 0
+
+    async def test_rejects_get_every_rejected_row_beyond_the_reports_cap(
+        self, client: httpx2.AsyncClient, tmp_path: Path
+    ) -> None:
+        source = write(tmp_path, "orgs.csv", BAD_ROWS)
+        rejects = tmp_path / "rejects.csv"
+        result = await run(str(source), "--resource", "organizations", "--no-atomic", "--rejects", str(rejects))
+        assert result.exit_code == 1, result.output
+        assert figures(result.output)["rejected"] == 1500
+        assert "… and 1480 more error(s)" in result.output
+        assert "Wrote 1500 rejected row(s)" in result.output
+        assert len(rejects.read_text().splitlines()) == 1 + 1500
+        assert await total(client, ORGANIZATIONS) == 1
 
     async def test_dry_run_writes_nothing(self, client: httpx2.AsyncClient, tmp_path: Path) -> None:
         result = await run(str(write(tmp_path, "orgs.csv", GOOD_CSV)), "--resource", "organizations", "--dry-run")
         assert result.exit_code == 0, result.output
-        assert "Import of organizations (dry run)" in result.output
+        assert "Import of organizations (dry run: nothing was written)" in result.output
+        assert "┃ read ┃ would create ┃ would update ┃ would leave unchanged ┃ rejected ┃" in result.output
         assert "All 2 rows would load (dry run: nothing was written)." in result.output
         assert await total(client, ORGANIZATIONS) == 0
 
@@ -198,6 +235,20 @@ class TestRemoteImport:
             "org-2",
             "org-3",
         ]
+
+    async def test_a_capped_report_says_which_rejected_rows_the_file_lacks(
+        self, client: httpx2.AsyncClient, make_key: KeyMaker, remote: str, tmp_path: Path
+    ) -> None:
+        key = await make_key("write")
+        source = str(write(tmp_path, "orgs.csv", BAD_ROWS))
+        rejects = tmp_path / "rejects.csv"
+        options = ("--resource", "organizations", "--url", remote, "--token", key, "--no-atomic")
+        result = await run(source, *options, "--rejects", str(rejects))
+        assert result.exit_code == 1, result.output
+        assert "Wrote 1000 rejected row(s)" in result.output
+        assert "The server listed the first 1000 of 1500 errors" in " ".join(result.output.split())
+        assert len(rejects.read_text().splitlines()) == 1 + 1000
+        assert await total(client, ORGANIZATIONS) == 1
 
     async def test_a_refused_key_exits_2_with_the_servers_detail(
         self, client: httpx2.AsyncClient, make_key: KeyMaker, remote: str, tmp_path: Path

@@ -24,11 +24,17 @@ async def test_semicolon_csv_in_windows_1252_without_charset(client: httpx2.Asyn
         "resource": "organizations",
         "dry_run": False,
         "atomic": True,
+        "applied": True,
         "read": 2,
         "created": 2,
         "updated": 0,
         "unchanged": 0,
+        "would_create": 2,
+        "would_update": 0,
+        "would_leave_unchanged": 0,
         "rejected": 0,
+        "error_count": 0,
+        "errors_truncated": False,
         "errors": [],
     }
     found = (await client.get("/api/v1/organizations", params={"q": "saint etienne"})).json()["items"]

@@ -29,14 +29,16 @@ LABS = (
 
 async def test_a_dry_run_reports_and_writes_nothing(client: httpx2.AsyncClient) -> None:
     report = await loaded(client, "labs", LABS, dry_run=True)
-    assert (report["dry_run"], report["read"], report["created"]) == (True, 2, 2)
+    assert (report["dry_run"], report["applied"], report["read"], report["created"]) == (True, False, 2, 0)
+    assert report["would_create"] == 2
     assert await total(client, "/api/v1/labs") == 0
     assert (await client.get("/api/v1/changes")).json()["items"] == []
 
 
 async def test_a_dry_run_reports_rejections_with_422(client: httpx2.AsyncClient) -> None:
     problem = assert_problem(await load(client, "labs", LABS + "lab-x,Lab X,99,,,\r\n", dry_run=True), 422)
-    assert (problem["dry_run"], problem["created"], problem["rejected"]) == (True, 2, 1)
+    assert (problem["dry_run"], problem["applied"], problem["rejected"]) == (True, False, 1)
+    assert (problem["created"], problem["would_create"]) == (0, 2)
     assert await total(client, "/api/v1/labs") == 0
 
 
