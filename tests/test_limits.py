@@ -133,3 +133,29 @@ class TestWriteLock:
         await held_lock["release"]()
         assert await total(client, "/api/v1/allocations") == 0
         assert (await client.post("/api/v1/allocations", json=held_lock["body"])).status_code == 201
+
+
+class TestSlowUpload:
+    @pytest.fixture
+    def settings(self, database_url: str) -> Settings:
+        return Settings(database_url=database_url, sqlite_busy_timeout_ms=500)
+
+    async def test_a_slow_upload_keeps_no_writer_waiting(self, app: FastAPI, client: httpx2.AsyncClient) -> None:
+        """The file is read whole before the import takes the write lock: other writes go on meanwhile."""
+        uploading = asyncio.Event()
+
+        async def slow_file() -> AsyncIterator[bytes]:
+            yield b"external_id,name,kind\r\n"
+            uploading.set()
+            for n in range(6):
+                await asyncio.sleep(0.2)
+                yield f"org-{n},Commune {n},collectivite\r\n".encode()
+
+        headers = {"Content-Type": "text/csv"}
+        upload = asyncio.create_task(client.post("/api/v1/imports/organizations", content=slow_file(), headers=headers))
+        await uploading.wait()
+        lab = await client.post("/api/v1/labs", json={"name": "Lab pendant l'import", "region_code": "53"})
+        assert lab.status_code == 201, lab.text
+        assert not upload.done()
+        report = (await upload).json()
+        assert report["created"] == 6

@@ -23,6 +23,7 @@ import csv
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from tempfile import SpooledTemporaryFile
 from typing import Any
 
 import orjson
@@ -35,6 +36,34 @@ SEPARATORS = (",", ";", "\t")
 MAX_RECORD_LINES = 1000
 """A quoted field longer than this many lines is an unbalanced quote, not data: the file is refused."""
 PIECE_BYTES = 64 * 1024
+
+
+SPOOL_IN_MEMORY = 1_048_576
+
+
+class Upload:
+    """An upload read whole before the import starts — kept in memory up to a megabyte, on disk beyond — so that
+    a slow client keeps no database lock (nor connection) waiting: the import's write lock is taken only once the
+    file is here."""
+
+    def __init__(self) -> None:
+        self.file = SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+
+    @classmethod
+    async def read(cls, chunks: AsyncIterator[bytes]) -> "Upload":
+        upload = cls()
+        async for chunk in chunks:
+            upload.file.write(chunk)
+        upload.file.seek(0)
+        return upload
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The upload again, a piece at a time; the spool is closed once read."""
+        try:
+            while piece := self.file.read(PIECE_BYTES):
+                yield piece
+        finally:
+            self.file.close()
 
 
 class ImportFileError(AppError):

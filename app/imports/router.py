@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request
 
 from app.core.db import SessionDep
 from app.core.errors import PROBLEM_JSON, NotFound, error_responses
-from app.imports.reading import UnsupportedMediaType, charset_name
+from app.imports.reading import UnsupportedMediaType, Upload, charset_name
 from app.imports.schemas import ImportOptions, ImportRejectedProblem, ImportReport, ImportResource
 from app.imports.service import import_body
 from app.lists.query import QueryModel
@@ -88,16 +88,18 @@ async def import_rows(
 
     The encoding is recognised (UTF-8, with or without BOM, or Windows-1252) unless `Content-Type` declares a
     `charset`: utf-8, utf-8-sig, windows-1252, iso-8859-1, iso-8859-15 or us-ascii (or a usual alias); any
-    other is 415. The report says whether the rows were written (`applied`), what was done (`created`…, 0 when
+    other is 415. The file is read whole before the import takes the database's write lock. The report says
+    whether the rows were written (`applied`), what was done (`created`…, 0 when
     nothing was) and what the file amounts to (`would_create`…), and lists the first 1000 errors.
     """
     if resource not in set(ImportResource):
         raise NotFound(f"Nothing to import as '{resource}': the resources are {', '.join(ImportResource)}.")
     jsonl, charset = _media_type(request)
+    upload = await Upload.read(request.stream())
     return await import_body(
         session,
         ImportResource(resource),
-        request.stream(),
+        upload.chunks(),
         jsonl=jsonl,
         charset=charset,
         dry_run=options.dry_run,
