@@ -44,16 +44,28 @@ SPOOL_IN_MEMORY = 1_048_576
 class Upload:
     """An upload read whole before the import starts — kept in memory up to a megabyte, on disk beyond — so that
     a slow client keeps no database lock (nor connection) waiting: the import's write lock is taken only once the
-    file is here."""
+    file is here. A line past 4 bytes a character of the limit is refused as it arrives."""
 
     def __init__(self) -> None:
         self.file = SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
 
     @classmethod
-    async def read(cls, chunks: AsyncIterator[bytes]) -> "Upload":
-        upload = cls()
-        async for chunk in chunks:
-            upload.file.write(chunk)
+    async def read(cls, chunks: AsyncIterator[bytes], max_line_chars: int) -> "Upload":
+        upload, line, run = cls(), 1, 0
+        try:
+            async for chunk in chunks:
+                start = 0
+                while (end := chunk.find(b"\n", start)) >= 0:
+                    if run + end - start > 4 * max_line_chars:
+                        raise line_too_long(line, max_line_chars)
+                    line, run, start = line + 1, 0, end + 1
+                run += len(chunk) - start
+                if run > 4 * max_line_chars:
+                    raise line_too_long(line, max_line_chars)
+                upload.file.write(chunk)
+        except BaseException:
+            upload.file.close()
+            raise
         upload.file.seek(0)
         return upload
 
@@ -77,6 +89,14 @@ class ImportFileError(AppError):
         super().__init__(detail)
         if line is not None:
             self.extensions = {"line": line, "column": column}
+
+
+def line_too_long(number: int, limit: int) -> "ImportFileError":
+    return ImportFileError(
+        f"Line {number} is longer than {limit} characters: is this a CSV or JSON Lines file, with a line break "
+        "after each row?",
+        line=number,
+    )
 
 
 class UnsupportedMediaType(AppError):
@@ -223,11 +243,7 @@ class Lines:
 
     def _check(self, number: int, size: int) -> None:
         if size > self.limit:
-            raise ImportFileError(
-                f"Line {number} is longer than {self.limit} characters: is this a CSV or JSON Lines file, with a "
-                "line break after each row?",
-                line=number,
-            )
+            raise line_too_long(number, self.limit)
 
     def _numbered(self, parts: list[str]) -> list[tuple[int, str]]:
         start = self.number

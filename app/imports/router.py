@@ -95,7 +95,8 @@ async def import_rows(
     if resource not in set(ImportResource):
         raise NotFound(f"Nothing to import as '{resource}': the resources are {', '.join(ImportResource)}.")
     jsonl, charset = _media_type(request)
-    upload = await Upload.read(request.stream())
+    max_line_chars = request.app.state.settings.max_import_line_chars
+    upload = await Upload.read(request.stream(), max_line_chars)
     return await import_body(
         session,
         ImportResource(resource),
@@ -104,5 +105,5 @@ async def import_rows(
         charset=charset,
         dry_run=options.dry_run,
         atomic=options.atomic,
-        max_line_chars=request.app.state.settings.max_import_line_chars,
+        max_line_chars=max_line_chars,
     )
