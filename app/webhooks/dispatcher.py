@@ -79,6 +79,17 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
+def printable(text: str, limit: int = 500) -> str:
+    """Text for `last_error` and the attempt log: control characters escaped (a URL or an exception may carry
+    any), cut to `limit` characters."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)[:limit]
+
+
+def describe(exc: BaseException) -> str:
+    """`ConnectError: …`, or the class name alone when the exception says nothing more."""
+    return printable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+
 def backoff(attempts: int, base: float, ceiling: float) -> float:
     """Seconds before the next attempt: base·2^(n−1) capped, of which a random half (equal jitter)."""
     delay = min(ceiling, base * 2 ** (attempts - 1))
@@ -205,11 +216,21 @@ class Dispatcher:
         return [Claimed(r.id, r.message_id, r.url, r.secret, r.payload, r.attempts) for r in rows]
 
     async def _send(self, claimed: Claimed) -> Outcome:
+        """One attempt; whatever goes wrong (an unreachable target, a URL or secret no longer usable) is this
+        delivery's outcome, so that it never stops the round nor the recording of the other deliveries."""
         at = utcnow()
         started = time.perf_counter()
+        try:
+            return await self._post(claimed, at, started)
+        except Exception as exc:
+            if not isinstance(exc, httpx2.HTTPError):
+                logger.warning("webhook delivery %s failed unexpectedly", claimed.id, exc_info=True)
+            return Outcome(None, describe(exc), round((time.perf_counter() - started) * 1000), at)
+
+    async def _post(self, claimed: Claimed, at: datetime, started: float) -> Outcome:
         problem = await target_problem(claimed.url, allow_private=self.settings.webhook_allow_private_urls)
         if problem:
-            return Outcome(None, f"refused target: {problem}"[:500], 0, at)
+            return Outcome(None, printable(f"refused target: {problem}"), 0, at)
         msg_id = claimed.message_id
         timestamp = int(at.timestamp())
         body = orjson.dumps(claimed.payload)
@@ -220,11 +241,7 @@ class Dispatcher:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(claimed.secret, msg_id, timestamp, body),
         }
-        try:
-            response = await self.client.post(claimed.url, content=body, headers=headers)
-        except httpx2.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return Outcome(None, error[:500], round((time.perf_counter() - started) * 1000), at)
+        response = await self.client.post(claimed.url, content=body, headers=headers)
         duration = round((time.perf_counter() - started) * 1000)
         refused = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
         return Outcome(response.status_code, refused, duration, at)
@@ -266,7 +283,11 @@ class Dispatcher:
         claimed = await self._claim()
         outcomes = await asyncio.gather(*(self._send(c) for c in claimed))
         for item, outcome in zip(claimed, outcomes, strict=True):
-            await self._record(item, outcome)
+            try:
+                await self._record(item, outcome)
+            except Exception:
+                # Its lease runs out and it is tried again; the other outcomes are still recorded.
+                logger.exception("could not record the outcome of webhook delivery %s", item.id)
         return len(claimed)
 
     async def aclose(self) -> None:
