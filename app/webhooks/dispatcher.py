@@ -26,12 +26,14 @@ import hmac
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
+import httpcore2
 import httpx2
 import orjson
 from sqlalchemy import exists, or_, select, update
@@ -45,7 +47,7 @@ from app.models.base import utcnow
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 from app.ops import metrics
 from app.webhooks.schemas import DeliveryStatus
-from app.webhooks.service import new_message_id, target_problem
+from app.webhooks.service import TargetRefused, checked_addresses, new_message_id
 
 logger = logging.getLogger("app.webhooks")
 
@@ -96,6 +98,53 @@ def backoff(attempts: int, base: float, ceiling: float) -> float:
     return float(delay / 2 + random.uniform(0, delay / 2))
 
 
+class CheckedNetwork(httpcore2.AsyncNetworkBackend):
+    """Opens each connection to an address checked for it: the target's name is resolved once, every address it
+    gives is checked (`checked_addresses`), and the socket goes to one of them, never to a second answer of the
+    resolver (DNS rebinding). TLS still verifies the certificate for, and sends as SNI, the URL's name."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self.network = httpcore2.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        try:
+            with anyio.fail_after(timeout):
+                addresses = await checked_addresses(host, allow_private=self.allow_private)
+        except TimeoutError:
+            raise httpcore2.ConnectTimeout(f"resolving {host!r} took longer than {timeout} s") from None
+        for address in addresses[:-1]:
+            try:
+                return await self.network.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore2.ConnectError, httpcore2.ConnectTimeout):
+                continue
+        return await self.network.connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self.network.sleep(seconds)
+
+
+def checked_transport(*, allow_private: bool) -> httpx2.AsyncHTTPTransport:
+    """httpx2's transport on a connection pool that connects through `CheckedNetwork` (httpx2 takes no network
+    backend of its own, so its pool is replaced), with httpx2's default limits."""
+    transport = httpx2.AsyncHTTPTransport(trust_env=False)
+    transport._pool = httpcore2.AsyncConnectionPool(
+        ssl_context=httpx2.create_ssl_context(trust_env=False),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=CheckedNetwork(allow_private=allow_private),
+    )
+    return transport
+
+
 @dataclass(frozen=True)
 class Claimed:
     id: Any
@@ -130,7 +179,10 @@ class Dispatcher:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.client = client or httpx2.AsyncClient(
-            timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
+            transport=checked_transport(allow_private=settings.webhook_allow_private_urls),
+            timeout=settings.webhook_timeout_seconds,
+            follow_redirects=False,
+            trust_env=False,
         )
         self.lease = timedelta(seconds=2 * settings.webhook_timeout_seconds + 30)
 
@@ -222,15 +274,14 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             return await self._post(claimed, at, started)
+        except TargetRefused as refused:
+            return Outcome(None, printable(f"refused target: {refused}"), 0, at)
         except Exception as exc:
             if not isinstance(exc, httpx2.HTTPError):
                 logger.warning("webhook delivery %s failed unexpectedly", claimed.id, exc_info=True)
             return Outcome(None, describe(exc), round((time.perf_counter() - started) * 1000), at)
 
     async def _post(self, claimed: Claimed, at: datetime, started: float) -> Outcome:
-        problem = await target_problem(claimed.url, allow_private=self.settings.webhook_allow_private_urls)
-        if problem:
-            return Outcome(None, printable(f"refused target: {problem}"), 0, at)
         msg_id = claimed.message_id
         timestamp = int(at.timestamp())
         body = orjson.dumps(claimed.payload)
