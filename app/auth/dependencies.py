@@ -2,7 +2,7 @@
 
 `by_method` guards the domain routers: reads are public unless PUBLIC_READS is off (then they need `read`),
 every write needs `write`. `admin_only` guards key management. Both record the caller on the request so
-histories (and later the audit trail) name the key.
+histories and the audit trail name the key (by name and prefix).
 """
 
 from typing import Annotated
@@ -53,9 +53,10 @@ async def authenticate(request: Request, session: AsyncSession) -> ApiKey | None
     if key is None:
         raise Unauthenticated("The API key is unknown, expired or revoked.", headers=_challenge("invalid_token"))
     # Plain values, not the row: they outlive the session (request logs read them after it closed).
+    actor = service.actor(key)
     request.state.api_key_id = key.id
-    request.state.actor = key.name
-    session.info[audit.ACTOR] = audit.Actor(key.name, key.id)
+    request.state.actor = actor.name
+    session.info[audit.ACTOR] = actor
     return key
 
 
@@ -70,7 +71,7 @@ async def recognise_reader(request: Request, connection: AsyncConnection) -> boo
     if key is None:
         return False
     request.state.api_key_id = key.id
-    request.state.actor = key.name
+    request.state.actor = audit.Actor.of_key(key.name, key.prefix, key.id).name
     return True
 
 
@@ -87,7 +88,7 @@ def _require(key: ApiKey | None, scope: Scope) -> None:
         raise Unauthenticated(f"This operation needs an API key with the `{scope.value}` scope.", headers=_challenge())
     if scope.value not in key.scopes:
         raise Forbidden(
-            f"The API key '{key.name}' lacks the `{scope.value}` scope.",
+            f"The API key {service.actor(key).name} lacks the `{scope.value}` scope.",
             headers=_challenge("insufficient_scope", scope),
         )
 

@@ -1,7 +1,7 @@
 """Appending to the audit trail, in the transaction of the write it records.
 
-Who acts is put on the session by whoever opens it: the access check for HTTP requests (the API key's id and
-name), `session_scope` for the CLI (`cli`). The request id comes from the request's state.
+Who acts is put on the session by whoever opens it: the access check for HTTP requests (the API key's id, and
+its name with its prefix), `session_scope` for the CLI (`cli`). The request id comes from the request's state.
 
 Commit order (the change feed's `seq`). An entry's `id` is taken at INSERT, so two transactions can commit in
 the other order than their ids: a feed reader following ids could see id 10 before id 9 commits, move past 9
@@ -41,10 +41,23 @@ _COMMIT_ORDER_LOCK = 0x4C52_5345_51  # "LRSEQ"
 NOT_AUDITED = frozenset({"search_text", "updated_at", "version", "key_hash"})
 
 
+ACTOR_LENGTH = 200
+"""The width of the `actor` columns (audit trail, project history)."""
+
+
 @dataclass(frozen=True)
 class Actor:
     name: str
     key_id: uuid.UUID | None = None
+
+    @classmethod
+    def of_key(cls, name: str, prefix: str, key_id: uuid.UUID) -> "Actor":
+        """A key acts as `name (prefix)`, e.g. `Lab Bretagne app (lr_ab12cd34)`: no key passes for another
+        one or for the CLI. A long name is cut to fit the column; the prefix is always kept."""
+        suffix = f" ({prefix})"
+        if len(name) + len(suffix) > ACTOR_LENGTH:
+            name = name[: ACTOR_LENGTH - len(suffix) - 1] + "…"
+        return cls(name + suffix, key_id)
 
 
 CLI = Actor("cli")

@@ -20,6 +20,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.core.security import redact_keys
+
 PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
 RETRY_AFTER_SECONDS = 5
@@ -140,8 +142,8 @@ def problem_response(
         "type": problem_type(slug) if slug else "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
-        "detail": detail,
-        "instance": request.url.path,
+        "detail": redact_keys(detail),
+        "instance": redact_keys(request.url.path),
     }
     request_id: str | None = getattr(request.state, "request_id", None)
     if request_id is not None:
@@ -216,7 +218,7 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
             "Unhandled %s while answering %s %s",
             type(exc).__name__,
             request.method,
-            request.url.path,
+            redact_keys(request.url.path),
             exc_info=exc,
             extra={"request_id": request_id},
         )
