@@ -68,7 +68,8 @@ def serve(
         LogFormat | None, typer.Option(help="json (production) or console (readable); default: LOG_FORMAT.")
     ] = None,
 ) -> None:
-    """Serve the API (docs at /docs) with uvloop and httptools; JSON logs, one line per request."""
+    """Serve the API (docs at /docs) with uvloop and httptools; JSON logs, one line per request; request heads
+    over MAX_HEADER_BYTES are answered 431."""
     if log_format is not None:
         # The workers read their settings from the environment, so the choice travels there.
         os.environ["LOG_FORMAT"] = log_format.value
@@ -93,7 +94,8 @@ def serve(
             workers=workers,
             reload=reload,
             loop="uvloop",
-            http="httptools",
+            http="app.ops.protocol:HeadLimitedProtocol",
+            h11_max_incomplete_event_size=settings.max_header_bytes,
             log_config=None,
             log_level=settings.log_level.lower(),
             access_log=False,

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS, comma-separated; empty turns CORS off."
     )
+    max_header_bytes: int = Field(
+        default=32_768,
+        ge=4096,
+        description="Largest request line and headers together (`serve` answers 431 beyond, and closes).",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
