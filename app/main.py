@@ -95,8 +95,9 @@ def _document_access(schema: dict[str, Any], *, public_reads: bool) -> dict[str,
     return schema
 
 
-# Key management answers with a new key in clear: storing that answer for replays would defeat hash-only storage.
-NOT_IDEMPOTENT = (f"{API_PREFIX}/api-keys",)
+# POSTs that answer with a secret in clear (a new API key, a webhook's signing secret): storing that answer for
+# replays would keep the secret in the database; they refuse the Idempotency-Key header instead.
+NOT_IDEMPOTENT = (f"{API_PREFIX}/api-keys", f"{API_PREFIX}/webhooks")
 
 
 def _freeze_startup_objects() -> None:

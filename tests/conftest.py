@@ -1,6 +1,7 @@
 """Test harness: one freshly migrated database per run (SQLite by default, PostgreSQL with TEST_DATABASE_URL:
 see tests/databases.py), emptied after every test, and HTTP clients on the ASGI app running its lifespan."""
 
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 
@@ -67,6 +68,8 @@ async def _empty_tables(app_engine: object) -> None:
 
 
 KeyMaker = Callable[..., Awaitable[str]]
+# Live keys have distinct names: keys made without one are numbered.
+_key_numbers = itertools.count(1)
 
 
 def _forget_apps() -> None:
@@ -99,10 +102,13 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def make_key(app: FastAPI) -> KeyMaker:
     """Issue a real API key in the test database: `await make_key("write", expires_at=…)`."""
 
-    async def make(*scopes: str, name: str = "tests", expires_at: datetime | None = None) -> str:
+    async def make(*scopes: str, name: str | None = None, expires_at: datetime | None = None) -> str:
         async with app.state.sessionmaker() as session, session.begin():
             _, key = await auth_service.create_key(
-                session, name=name, scopes=[Scope(s) for s in scopes], expires_at=expires_at
+                session,
+                name=name or f"tests {next(_key_numbers)}",
+                scopes=[Scope(s) for s in scopes],
+                expires_at=expires_at,
             )
         return key
 

@@ -22,7 +22,7 @@ class AuditEntryRead(Read):
 
     id: int = Field(description="Position in the trail: later entries have larger ids.")
     at: datetime
-    actor: str = Field(description="The API key's name, or `cli`.")
+    actor: str = Field(description="The API key's name and prefix (`Lab Bretagne app (lr_ab12cd34)`), or `cli`.")
     actor_key_id: uuid.UUID | None
     action: AuditAction
     entity_type: str = Field(examples=["lab", "funding_stream", "project_partner", "api_key"])
@@ -42,7 +42,9 @@ class AuditFilters(BaseModel):
     cursor: str | None = Field(default=None, max_length=2000, description="The `next_cursor` of the previous page.")
     entity_type: str | None = Field(default=None, max_length=40, examples=["lab"])
     entity_id: uuid.UUID | None = None
-    actor: str | None = Field(default=None, max_length=200, description="An API key's name or id, or `cli`.")
+    actor: str | None = Field(
+        default=None, max_length=200, description="An actor as shown (`name (lr_…)`), an API key's id, or `cli`."
+    )
     action: AuditAction | None = None
     since: AwareInstant | None = Field(default=None, description="Entries at or after this instant (RFC 3339).")
     sort: str = Field(default="id", pattern="^-?id$", description="`id` (oldest first) or `-id` (newest first).")

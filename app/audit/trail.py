@@ -1,6 +1,6 @@
 """Appending to the audit trail, in the transaction of the write it records. Each entry also gets its change-feed
 `seq` as that transaction commits, under a lock held until the commit is visible, so that `seq` order is commit
-order (docs/architecture.md, "The audit trail and the change feed").
+order (docs/architecture.md, "The audit trail and the change feed"). A key acts as `name (prefix)`.
 """
 
 import uuid
@@ -27,6 +27,8 @@ NOT_AUDITED = frozenset({"search_text", "updated_at", "version", "key_hash"})
 
 @dataclass(frozen=True)
 class Actor:
+    """Who writes: a key (`Caller.actor`, `name (prefix)`) and its id, or who opened a session outside requests."""
+
     name: str
     key_id: uuid.UUID | None = None
 

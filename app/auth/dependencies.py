@@ -67,7 +67,7 @@ def require(caller: Caller, scope: Scope) -> None:
         raise Unauthenticated(f"This operation needs an API key with the `{scope.value}` scope.", headers=_challenge())
     if not caller.holds(scope.value):
         raise Forbidden(
-            f"The API key '{caller.name}' lacks the `{scope.value}` scope.",
+            f"The API key {caller.actor} lacks the `{scope.value}` scope.",
             headers=_challenge("insufficient_scope", scope),
         )
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from app.auth import service
+from app.auth.dependencies import CallerDep
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.core.db import SessionDep
 from app.core.errors import error_responses
@@ -14,7 +15,9 @@ from app.models.auth import ApiKey
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 
-KeyIdent = Annotated[str, Path(description="Key id, or its prefix as shown by the list.", max_length=64)]
+KeyIdent = Annotated[
+    str, Path(description="Key id, its prefix as shown by the list, or the key itself.", max_length=64)
+]
 
 
 @router.get("", response_model=list[ApiKeyRead])
@@ -23,19 +26,21 @@ async def list_api_keys(session: SessionDep) -> Sequence[ApiKey]:
     return await service.list_keys(session)
 
 
-@router.post("", status_code=201, response_model=ApiKeyCreated, responses=error_responses(422))
+@router.post("", status_code=201, response_model=ApiKeyCreated, responses=error_responses(400, 403, 409, 422))
 async def create_api_key(
-    session: SessionDep, request: Request, response: Response, body: ApiKeyCreate
+    session: SessionDep, request: Request, response: Response, caller: CallerDep, body: ApiKeyCreate
 ) -> ApiKeyCreated:
-    """Create a key; the answer is the only time the key itself is shown."""
-    row, key = await service.create_key(session, name=body.name, scopes=body.scopes, expires_at=body.expires_at)
+    """Create a key, within the creating key's scopes and expiry; the answer is the only time it is shown."""
+    row, key = await service.create_key(
+        session, name=body.name, scopes=body.scopes, expires_at=body.expires_at, issuer=caller
+    )
     response.headers["Location"] = url_for(request, "get_api_key", key=str(row.id))
     return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(row).model_dump(), "key": key})
 
 
 @router.get("/{key}", response_model=ApiKeyRead, responses=error_responses(404))
 async def get_api_key(session: SessionDep, key: KeyIdent) -> ApiKey:
-    """One key, by id or prefix."""
+    """One key, by id, prefix or the key itself."""
     return await service.get_key(session, key)
 
 

@@ -1,5 +1,6 @@
 """Shapes of API keys."""
 
+import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -8,6 +9,11 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from app.core.schemas import Input, Instant, Read
+from app.core.security import KEY_PREFIX
+from app.models.base import utcnow
+
+# The names the service itself writes under in histories and the audit trail.
+RESERVED_NAMES = frozenset({"cli", "system", "seed", "seed-demo", "anonymous", "unknown"})
 
 
 class Scope(StrEnum):
@@ -16,18 +22,48 @@ class Scope(StrEnum):
     admin = "admin"
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+def check_name(value: str) -> str:
+    """A key's name, trimmed, is how histories and the audit trail call it (with its prefix): printable, none
+    of the names the service writes under, nothing that reads as a key."""
+    name = value.strip()
+    if not name:
+        raise ValueError("must not be blank")
+    if any(unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} for c in name):
+        raise ValueError("must not contain control or invisible formatting characters")
+    if name.casefold() in RESERVED_NAMES:
+        raise ValueError(f"is reserved ({', '.join(sorted(RESERVED_NAMES))} name the service itself)")
+    if KEY_PREFIX in name.casefold():
+        raise ValueError(f"must not contain `{KEY_PREFIX}`: it would read as a key or a key's prefix")
+    return name
+
+
+def check_expiry(value: datetime | None) -> datetime | None:
+    """An expiry has an offset and lies in the future: a key born expired is a mistake."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
         raise ValueError("give an offset (e.g. 2027-01-01T00:00:00Z)")
+    if value <= utcnow():
+        raise ValueError("must be in the future")
     return value
 
 
 class ApiKeyCreate(Input):
     """A new key: who it is for, what it may do, until when."""
 
-    name: str = Field(min_length=1, max_length=200, examples=["Tableau de bord Bretagne"])
-    scopes: list[Scope] = Field(min_length=1, examples=[["read", "write"]])
-    expires_at: Annotated[Instant | None, AfterValidator(_aware)] = None
+    name: Annotated[str, AfterValidator(check_name)] = Field(
+        min_length=1,
+        max_length=200,
+        examples=["Tableau de bord Bretagne"],
+        description="Unique among live keys (case aside); histories name the key `name (lr_…prefix)`.",
+    )
+    scopes: list[Scope] = Field(
+        min_length=1, examples=[["read", "write"]], description="At most the scopes of the key that creates it."
+    )
+    expires_at: Annotated[Instant | None, AfterValidator(check_expiry)] = Field(
+        default=None,
+        description="In the future; no later than the creating key's own expiry (required when that key expires).",
+    )
 
 
 class ApiKeyRead(Read):

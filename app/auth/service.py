@@ -2,33 +2,35 @@
 
 A key is `lr_` + 43 URL-safe characters (256 random bits). Only its SHA-256 is stored: a slow password hash
 adds nothing for secrets of that entropy, and a fast one keeps every request cheap. The row is found by the
-key's prefix and the hashes compared in constant time.
+key's prefix and the hashes compared in constant time. A key creates only keys within its own rights
+(`beyond_issuer`); the CLI is the root of trust.
 """
 
 import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from app.audit import trail
 from app.auth.schemas import Scope
-from app.core.errors import NotFound
-from app.core.security import Caller
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.security import KEY_PREFIX, Caller, redact_keys
+from app.core.security import KEY_PREFIX_LENGTH as _PREFIX_LENGTH
 from app.lists.reads import fetch_bound
 from app.models.auth import ApiKey
 from app.models.base import utcnow
 
-KEY_PREFIX = "lr_"
-_PREFIX_LENGTH = len(KEY_PREFIX) + 8
 _KEY_LENGTH = len(KEY_PREFIX) + 43
+# Serializes the creations that check a name is free (PostgreSQL; SQLite's write lock does it already).
+_KEY_NAMES_LOCK = 0x4C52_4B45_59  # "LRKEY"
 # last_used_at is written at most this often per key, so reads do not turn into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -53,10 +55,45 @@ def _audit(session: AsyncSession, action: str, row: ApiKey, before: dict[str, An
     )
 
 
+def beyond_issuer(issuer: Caller, *, scopes: Collection[Scope], expires_at: datetime | None) -> list[str]:
+    """What a new key would hold that the key creating it does not (empty when nothing): a key hands on only
+    scopes it has, and no time beyond its own expiry."""
+    reasons = []
+    missing = sorted({Scope(s).value for s in scopes} - set(issuer.scopes))
+    if missing:
+        reasons.append(f"it lacks the scope{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    if issuer.expires_at is not None and (expires_at is None or expires_at > issuer.expires_at):
+        reasons.append(f"it expires at {issuer.expires_at.isoformat()}, so the new key must expire by then")
+    return reasons
+
+
+async def _name_taken(session: AsyncSession, name: str) -> bool:
+    """A live key (neither revoked nor expired) has this name, case aside; waits for any other creation."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _KEY_NAMES_LOCK})
+    table = ApiKey.__table__  # type: ignore[attr-defined]
+    rows = await session.execute(select(table.c.name, table.c.expires_at).where(table.c.revoked_at.is_(None)))
+    now = utcnow()
+    return any(row.name.casefold() == name.casefold() and _active(None, row.expires_at, now) for row in rows)
+
+
 async def create_key(
-    session: AsyncSession, *, name: str, scopes: Sequence[Scope], expires_at: datetime | None
+    session: AsyncSession,
+    *,
+    name: str,
+    scopes: Sequence[Scope],
+    expires_at: datetime | None,
+    issuer: Caller | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key row and the key itself, which the caller shows once."""
+    """A new key row and the key itself, which the caller shows once.
+
+    `issuer` is the key asking (403 beyond its rights, see `beyond_issuer`); None for the CLI. The name must
+    be free among live keys (409).
+    """
+    if issuer is not None and (reasons := beyond_issuer(issuer, scopes=scopes, expires_at=expires_at)):
+        raise Forbidden(f"The API key {issuer.actor} may create keys only within its own rights: {'; '.join(reasons)}.")
+    if await _name_taken(session, name):
+        raise Conflict(f"A live API key is already named {name!r}: choose another name, or revoke that key first.")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         name=name,
@@ -76,14 +113,19 @@ async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
 
 
 async def get_key(session: AsyncSession, ident: str) -> ApiKey:
-    """A key by id or by its prefix (as printed by `list-api-keys`)."""
+    """A key by id, by its prefix (as printed by `list-api-keys`) or by the key itself (found by its hash)."""
+    if looks_like_key(ident):
+        row = await _by_token(session, ident)
+        if row is None:
+            raise NotFound("No API key is this key.")
+        return row
     try:
         clause = col(ApiKey.id) == uuid.UUID(ident)
     except ValueError:
         clause = col(ApiKey.prefix) == ident
     row = (await session.execute(select(ApiKey).where(clause))).scalars().first()
     if row is None:
-        raise NotFound(f"No API key '{ident}'.")
+        raise NotFound(f"No API key '{redact_keys(ident)}'.")
     return row
 
 
@@ -105,6 +147,13 @@ def _active(revoked_at: datetime | None, expires_at: datetime | None, now: datet
 def _stamped(last_used_at: datetime | None, now: datetime) -> bool:
     """Its last use is recent enough not to be written again."""
     return last_used_at is not None and now - last_used_at < LAST_USED_RESOLUTION
+
+
+async def _by_token(session: AsyncSession, token: str) -> ApiKey | None:
+    """The row a well-formed key is, whatever its state: found by prefix, its hash compared in constant time."""
+    candidates = (await session.execute(select(ApiKey).where(col(ApiKey.prefix) == token[:_PREFIX_LENGTH]))).scalars()
+    digest = _hash(token)
+    return next((row for row in candidates if hmac.compare_digest(row.key_hash, digest)), None)
 
 
 _KEYS_BY_PREFIX = "api keys by prefix"
@@ -141,7 +190,7 @@ async def find_caller(connection: AsyncConnection, token: str) -> Caller | None:
             return None
         if not _stamped(row["last_used_at"], now):
             await _stamp(connection, row["id"], now)
-        return Caller(row["id"], row["name"], row["prefix"], frozenset(row["scopes"]))
+        return Caller(row["id"], row["name"], row["prefix"], frozenset(row["scopes"]), row["expires_at"])
     return None
 
 

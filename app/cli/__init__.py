@@ -18,11 +18,11 @@ from rich.console import Console
 from rich.table import Table
 
 from app.auth import service as auth_service
-from app.auth.schemas import Scope
+from app.auth.schemas import Scope, check_expiry, check_name
 from app.core import migrations
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker, session_scope
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
 from app.exports.csv import Separator
 from app.models import ApiKey
 from app.ops import metrics
@@ -68,7 +68,8 @@ def serve(
         LogFormat | None, typer.Option(help="json (production) or console (readable); default: LOG_FORMAT.")
     ] = None,
 ) -> None:
-    """Serve the API (docs at /docs) with uvloop and httptools; JSON logs, one line per request."""
+    """Serve the API (docs at /docs) with uvloop and httptools; JSON logs, one line per request; request heads
+    over MAX_HEADER_BYTES are answered 431."""
     if log_format is not None:
         # The workers read their settings from the environment, so the choice travels there.
         os.environ["LOG_FORMAT"] = log_format.value
@@ -93,7 +94,8 @@ def serve(
             workers=workers,
             reload=reload,
             loop="uvloop",
-            http="httptools",
+            http="app.ops.protocol:HeadLimitedProtocol",
+            h11_max_incomplete_event_size=settings.max_header_bytes,
             log_config=None,
             log_level=settings.log_level.lower(),
             access_log=False,
@@ -168,7 +170,8 @@ def _parse_scopes(value: str) -> list[Scope]:
 
 
 def _parse_expiry(value: str | None) -> datetime | None:
-    """A date means the key stops working when that day begins (UTC); a datetime needs its offset."""
+    """A date means the key stops working when that day begins (UTC); a datetime needs its offset; either lies
+    in the future (the rule of the API's `expires_at`)."""
     if value is None:
         return None
     try:
@@ -178,10 +181,19 @@ def _parse_expiry(value: str | None) -> datetime | None:
             "give a date (2027-01-31) or a datetime with offset (2027-01-31T18:00:00+01:00)"
         ) from None
     if len(value) == 10:
-        return parsed.replace(tzinfo=UTC)
-    if parsed.tzinfo is None:
-        raise typer.BadParameter("a datetime needs its offset (e.g. +01:00 or Z)")
-    return parsed
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return check_expiry(parsed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--expires") from None
+
+
+def _parse_name(value: str) -> str:
+    """The API's rules for a key's name (reserved names, no control characters, nothing like a key)."""
+    try:
+        return check_name(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--name") from None
 
 
 @cli.command("export")
@@ -287,7 +299,12 @@ def create_api_key(
         str | None, typer.Option(help="Expiry: a date (UTC midnight) or a datetime with offset.")
     ] = None,
 ) -> None:
-    """Create an API key; the key itself is printed alone on the last line, and never shown again."""
+    """Create an API key; the key itself is printed alone on the last line, and never shown again.
+
+    The CLI is the root of trust: its keys may hold any scope and expiry. The name must be free among live keys
+    (exit status 1 otherwise).
+    """
+    parsed_name = _parse_name(name)
     parsed_scopes = _parse_scopes(scopes)
     if not parsed_scopes:
         raise typer.BadParameter("give at least one scope", param_hint="--scopes")
@@ -297,9 +314,13 @@ def create_api_key(
 
     async def create() -> tuple[ApiKey, str]:
         async with session_scope(settings) as session:
-            return await auth_service.create_key(session, name=name, scopes=parsed_scopes, expires_at=expires_at)
+            return await auth_service.create_key(session, name=parsed_name, scopes=parsed_scopes, expires_at=expires_at)
 
-    row, key = asyncio.run(create())
+    try:
+        row, key = asyncio.run(create())
+    except Conflict as exc:
+        console.print(exc.detail, style="red", markup=False)
+        raise typer.Exit(1) from None
     console.print(f"Created API key '{row.name}' ({row.prefix}…, id {row.id}) with scopes {', '.join(row.scopes)}.")
     console.print("Store it now: it is not shown again.")
     typer.echo(key)

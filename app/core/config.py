@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         description="Longest line, or CSV record (quoted line breaks included), of an imported file in characters; "
         "a longer one refuses the file (422 naming the line) as soon as it is read.",
     )
+    max_header_bytes: int = Field(
+        default=32_768,
+        ge=4096,
+        description="Largest request line and headers together (`serve` answers 431 beyond, and closes).",
+    )
 
     @field_validator("public_base_url")
     @classmethod

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import compile_path
 
+from app.core.security import redact_keys
 from app.core.urls import route_path
 
 PROBLEM_JSON = "application/problem+json"
@@ -175,8 +176,8 @@ def problem_response(
         "type": problem_type(slug) if slug else "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
-        "detail": detail,
-        "instance": request.url.path,
+        "detail": redact_keys(detail),
+        "instance": redact_keys(request.url.path),
     }
     request_id: str | None = getattr(request.state, "request_id", None)
     if request_id is not None:
@@ -271,7 +272,7 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
             "Unhandled %s while answering %s %s",
             type(exc).__name__,
             request.method,
-            request.url.path,
+            redact_keys(request.url.path),
             exc_info=exc,
             extra={"request_id": request_id},
         )

@@ -28,6 +28,9 @@ The caller is the API key the Authorization header names (its hash looked up, as
 scoped to it, so two integrators choosing the same key never meet. When the header names no valid key the
 middleware stands aside: the app answers 401 as it would anyway.
 
+POSTs whose answer carries a secret shown once (a new API key, a webhook secret: `excluded`) are never stored:
+the header is refused there with 400, rather than ignored, so that no client believes a retry safe.
+
 A 5xx raised after the app's commit releases the key and allows a second write; the commit is the last step of
 a request, so only a failure while sending can do that.
 
@@ -77,8 +80,8 @@ logger = logging.getLogger(__name__)
 
 
 def applies_to(path: str, *, prefix: str, excluded: tuple[str, ...]) -> bool:
-    """POSTs under `prefix` take the header, except those under `excluded` (answers that carry a secret)."""
-    return path.startswith(prefix) and not path.startswith(excluded)
+    """POSTs under `prefix` take the header, except on the paths `excluded` (answers that carry a secret)."""
+    return path.startswith(prefix) and path.rstrip("/") not in excluded
 
 
 def valid_key(value: str) -> bool:
@@ -209,11 +212,7 @@ class Idempotency:
         self._next_purge = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or not applies_to(scope["path"], prefix=self.prefix, excluded=self.excluded)
-        ):
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -226,6 +225,15 @@ class Idempotency:
         caller = await self._caller(scope)
         if caller is None:
             await self.app(scope, receive, send)
+            return
+        if not applies_to(scope["path"], prefix=self.prefix, excluded=self.excluded):
+            detail = (
+                f"{HEADER} is not accepted here: the answer carries a secret shown only once, which is never "
+                "stored, so it could not be replayed. Send the request without it; should its answer be lost, "
+                "list what exists and remove the one you cannot use."
+            )
+            response = problem_response(Request(scope), 400, detail, slug="idempotency-key-not-accepted")
+            await response(scope, receive, send)
             return
         if len(keys) > 1 or not valid_key(keys[0]):
             detail = f"{HEADER} must be sent once, as 1 to {MAX_KEY_LENGTH} printable ASCII characters."

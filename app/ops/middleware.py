@@ -22,6 +22,7 @@ from app.core.errors import (
     problem_response,
     unexpected_error,
 )
+from app.core.security import redact_keys
 from app.core.urls import HEAD
 from app.ops import metrics
 from app.ops.logging import REQUEST_ID
@@ -71,7 +72,8 @@ def route_template(scope: Scope) -> str | None:
 
 class RequestContext:
     """Sets `request.state.request_id` (and the logging context), echoes it as `X-Request-ID`, then counts and
-    times the request by route template and logs one line for it, with the API key's id (never the key).
+    times the request by route template and logs one line for it, with the API key's id (never the key, not
+    even one sent in the path).
 
     An AppError raised by a middleware, outside the routes' handlers (DatabaseUnavailable while the idempotency
     layer claims a key), is answered here as a route's would be: raised on, the server would take it for a crash
@@ -137,16 +139,17 @@ class RequestContext:
         key_id: Any = scope.get("state", {}).get("api_key_id")
         client = scope.get("client")
         duration_ms = round(seconds * 1000, 1)
+        path = redact_keys(scope["path"])
         access_log.info(
             "%s %s %s %.1f ms",
             scope["method"],
-            scope["path"],
+            path,
             status,
             duration_ms,
             extra={
                 "method": scope["method"],
                 "route": template,
-                "path": scope["path"],
+                "path": path,
                 "status": status,
                 "duration_ms": duration_ms,
                 "api_key_id": str(key_id) if key_id is not None else None,

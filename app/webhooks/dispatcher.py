@@ -26,12 +26,14 @@ import hmac
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
+import httpcore2
 import httpx2
 import orjson
 from sqlalchemy import exists, or_, select, update
@@ -45,7 +47,7 @@ from app.models.base import utcnow
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 from app.ops import metrics
 from app.webhooks.schemas import DeliveryStatus
-from app.webhooks.service import new_message_id, target_problem
+from app.webhooks.service import TargetRefused, checked_addresses, new_message_id
 
 logger = logging.getLogger("app.webhooks")
 
@@ -79,10 +81,68 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
+def printable(text: str, limit: int = 500) -> str:
+    """Text for `last_error` and the attempt log: control characters escaped (a URL or an exception may carry
+    any), cut to `limit` characters."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)[:limit]
+
+
+def describe(exc: BaseException) -> str:
+    """`ConnectError: …`, or the class name alone when the exception says nothing more."""
+    return printable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+
 def backoff(attempts: int, base: float, ceiling: float) -> float:
     """Seconds before the next attempt: base·2^(n−1) capped, of which a random half (equal jitter)."""
     delay = min(ceiling, base * 2 ** (attempts - 1))
     return float(delay / 2 + random.uniform(0, delay / 2))
+
+
+class CheckedNetwork(httpcore2.AsyncNetworkBackend):
+    """Opens each connection to an address checked for it: the target's name is resolved once, every address it
+    gives is checked (`checked_addresses`), and the socket goes to one of them, never to a second answer of the
+    resolver (DNS rebinding). TLS still verifies the certificate for, and sends as SNI, the URL's name."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self.network = httpcore2.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        try:
+            with anyio.fail_after(timeout):
+                addresses = await checked_addresses(host, allow_private=self.allow_private)
+        except TimeoutError:
+            raise httpcore2.ConnectTimeout(f"resolving {host!r} took longer than {timeout} s") from None
+        for address in addresses[:-1]:
+            try:
+                return await self.network.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore2.ConnectError, httpcore2.ConnectTimeout):
+                continue
+        return await self.network.connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self.network.sleep(seconds)
+
+
+def checked_transport(*, allow_private: bool) -> httpx2.AsyncHTTPTransport:
+    """httpx2's transport on a connection pool that connects through `CheckedNetwork` (httpx2 takes no network
+    backend of its own, so its pool is replaced), with httpx2's default limits."""
+    transport = httpx2.AsyncHTTPTransport(trust_env=False)
+    transport._pool = httpcore2.AsyncConnectionPool(
+        ssl_context=httpx2.create_ssl_context(trust_env=False),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=CheckedNetwork(allow_private=allow_private),
+    )
+    return transport
 
 
 @dataclass(frozen=True)
@@ -119,7 +179,10 @@ class Dispatcher:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.client = client or httpx2.AsyncClient(
-            timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
+            transport=checked_transport(allow_private=settings.webhook_allow_private_urls),
+            timeout=settings.webhook_timeout_seconds,
+            follow_redirects=False,
+            trust_env=False,
         )
         self.lease = timedelta(seconds=2 * settings.webhook_timeout_seconds + 30)
 
@@ -205,11 +268,20 @@ class Dispatcher:
         return [Claimed(r.id, r.message_id, r.url, r.secret, r.payload, r.attempts) for r in rows]
 
     async def _send(self, claimed: Claimed) -> Outcome:
+        """One attempt; whatever goes wrong (an unreachable target, a URL or secret no longer usable) is this
+        delivery's outcome, so that it never stops the round nor the recording of the other deliveries."""
         at = utcnow()
         started = time.perf_counter()
-        problem = await target_problem(claimed.url, allow_private=self.settings.webhook_allow_private_urls)
-        if problem:
-            return Outcome(None, f"refused target: {problem}"[:500], 0, at)
+        try:
+            return await self._post(claimed, at, started)
+        except TargetRefused as refused:
+            return Outcome(None, printable(f"refused target: {refused}"), 0, at)
+        except Exception as exc:
+            if not isinstance(exc, httpx2.HTTPError):
+                logger.warning("webhook delivery %s failed unexpectedly", claimed.id, exc_info=True)
+            return Outcome(None, describe(exc), round((time.perf_counter() - started) * 1000), at)
+
+    async def _post(self, claimed: Claimed, at: datetime, started: float) -> Outcome:
         msg_id = claimed.message_id
         timestamp = int(at.timestamp())
         body = orjson.dumps(claimed.payload)
@@ -220,11 +292,7 @@ class Dispatcher:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(claimed.secret, msg_id, timestamp, body),
         }
-        try:
-            response = await self.client.post(claimed.url, content=body, headers=headers)
-        except httpx2.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return Outcome(None, error[:500], round((time.perf_counter() - started) * 1000), at)
+        response = await self.client.post(claimed.url, content=body, headers=headers)
         duration = round((time.perf_counter() - started) * 1000)
         refused = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
         return Outcome(response.status_code, refused, duration, at)
@@ -266,7 +334,11 @@ class Dispatcher:
         claimed = await self._claim()
         outcomes = await asyncio.gather(*(self._send(c) for c in claimed))
         for item, outcome in zip(claimed, outcomes, strict=True):
-            await self._record(item, outcome)
+            try:
+                await self._record(item, outcome)
+            except Exception:
+                # Its lease runs out and it is tried again; the other outcomes are still recorded.
+                logger.exception("could not record the outcome of webhook delivery %s", item.id)
         return len(claimed)
 
     async def aclose(self) -> None:

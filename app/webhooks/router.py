@@ -44,7 +44,7 @@ async def list_webhooks(session: SessionDep) -> list[WebhookSubscription]:
     return await service.list_subscriptions(session)
 
 
-@router.post("", status_code=201, response_model=WebhookCreated, responses=error_responses(422))
+@router.post("", status_code=201, response_model=WebhookCreated, responses=error_responses(400, 422))
 async def create_webhook(
     session: SessionDep, request: Request, response: Response, body: WebhookCreate
 ) -> WebhookSubscription:

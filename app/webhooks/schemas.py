@@ -1,11 +1,14 @@
 """Shapes of subscriptions and deliveries."""
 
 import re
+import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
+import httpx2
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.changes.schemas import EntityType
@@ -26,6 +29,25 @@ def _check_event_type(value: str) -> str:
     return value
 
 
+def _check_target_url(value: str) -> str:
+    """What the HTTP client could not send is refused here, not found out at every delivery attempt."""
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (reading it validates it)
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    if not parts.hostname:
+        raise ValueError("must name a host")
+    try:
+        httpx2.URL(value)
+    except httpx2.InvalidURL as exc:
+        raise ValueError(f"is not a URL the webhook client can send to ({exc})") from None
+    return value
+
+
+TargetUrl = Annotated[Url, AfterValidator(_check_target_url)]
 EventType = Annotated[str, Field(max_length=80, examples=["event.created"]), AfterValidator(_check_event_type)]
 
 
@@ -38,7 +60,10 @@ class DeliveryStatus(StrEnum):
 class WebhookCreate(Input):
     """A subscription: where to send, which changes, and a note for whoever reads the list."""
 
-    url: Url = Field(description="http(s) URL receiving POSTs; private and loopback addresses are refused.")
+    url: TargetUrl = Field(
+        description="http(s) URL receiving POSTs, with a host, without spaces or control characters; private, "
+        "loopback and reserved addresses are refused (also when embedded in an IPv6 address)."
+    )
     event_types: list[EventType] = Field(
         min_length=1,
         max_length=50,

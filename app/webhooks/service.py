@@ -45,29 +45,74 @@ def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
+# Local-use NAT64 (RFC 8215): where the IPv4 address sits depends on the network's prefix length, so no part of
+# it can be checked; the well-known prefix 64:ff9b::/96 carries it in its last 32 bits.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+class TargetRefused(Exception):
+    """A webhook target's name does not resolve, or resolves to an address it may not reach."""
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries: IPv4-compatible, NAT64, 6to4 or Teredo (its client)."""
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+    return None
+
+
 def _is_public(address: str) -> bool:
+    """A global unicast address; an IPv6 one that carries an IPv4 address only when that one is public too."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip in _LOCAL_NAT64:
+            return False
+        elif (embedded := _embedded_ipv4(ip)) is not None and not _is_public(str(embedded)):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
-async def target_problem(url: str, *, allow_private: bool) -> str | None:
-    """Why a URL may not be a target (None when it may): it must resolve, and only to public addresses.
+async def resolve(host: str) -> list[str]:
+    """The addresses a name resolves to, in the resolver's order (an IP literal resolves to itself)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
-    Checked at subscription and again before every delivery (a name may come to resolve elsewhere).
+
+async def checked_addresses(host: str, *, allow_private: bool) -> list[str]:
+    """The addresses of a target's host, each allowed (public, unless `allow_private`); TargetRefused otherwise.
+
+    The dispatcher connects to one of these very addresses, so the name is resolved once per connection.
     """
+    try:
+        addresses = await resolve(host)
+    except (OSError, UnicodeError):
+        addresses = []
+    if not addresses:
+        raise TargetRefused(f"the host {host!r} does not resolve")
+    private = [address for address in addresses if not allow_private and not _is_public(address)]
+    if private:
+        listed = ", ".join(sorted(private))
+        raise TargetRefused(f"the host {host!r} resolves to a private, loopback or reserved address ({listed})")
+    return addresses
+
+
+async def target_problem(url: str, *, allow_private: bool) -> str | None:
+    """Why a URL may not be a subscription's target (None when it may): it must resolve, only to public
+    addresses. Deliveries check again at every connection (`checked_addresses`)."""
     if allow_private:
         return None
-    host = urlsplit(url).hostname or ""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return f"the host {host!r} does not resolve"
-    addresses = {str(info[4][0]) for info in infos}
-    private = sorted(address for address in addresses if not _is_public(address))
-    if private:
-        return f"the host {host!r} resolves to a private, loopback or reserved address ({', '.join(private)})"
+        await checked_addresses(urlsplit(url).hostname or "", allow_private=False)
+    except TargetRefused as refused:
+        return str(refused)
     return None
 
 

@@ -1,19 +1,16 @@
 """API keys: their lifecycle through the API and the CLI, and each way a request is refused."""
 
-from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-import anyio
 import httpx2
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
-from typer.testing import CliRunner, Result
 
-from app.cli import cli
-from app.core.config import Settings, get_settings
+from app.core.config import Settings
 from app.models import ApiKey
 from app.models.base import utcnow
+from tests.auth.conftest import bearer, invoke
 from tests.conftest import KeyMaker
 from tests.factories import create_lab
 from tests.helpers import assert_problem, total
@@ -23,13 +20,9 @@ pytestmark = pytest.mark.anyio
 LAB = {"name": "Lab test", "region_code": "53"}
 
 
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
 class TestKeyManagementApi:
     async def test_lifecycle(self, anonymous: httpx2.AsyncClient, make_key: KeyMaker) -> None:
-        admin = bearer(await make_key("admin", name="ops"))
+        admin = bearer(await make_key("admin", "read", "write", name="ops"))
         response = await anonymous.post(
             "/api/v1/api-keys", json={"name": "Tableau de bord Bretagne", "scopes": ["write", "read"]}, headers=admin
         )
@@ -135,12 +128,13 @@ class TestRefusals:
     async def test_a_bad_key_is_refused_even_on_a_public_read(self, anonymous: httpx2.AsyncClient) -> None:
         assert_problem(await anonymous.get("/api/v1/labs", headers=bearer("lr_" + "y" * 43)), 401)
 
-    async def test_the_actor_of_a_write_is_the_key(self, client: httpx2.AsyncClient) -> None:
+    async def test_the_actor_of_a_write_is_the_key_by_name_and_prefix(self, client: httpx2.AsyncClient) -> None:
         project = (
             await client.post("/api/v1/projects", json={"title": "P", "kind": "project", "theme_code": "design"})
         ).json()
         history = (await client.get(f"/api/v1/projects/{project['id']}/history")).json()
-        assert history[0]["actor"] == "integrating app"
+        key = client.headers["authorization"].removeprefix("Bearer ")
+        assert history[0]["actor"] == f"integrating app ({key[:11]})"
 
 
 class TestPublicReadsSetting:
@@ -170,21 +164,6 @@ class TestPublicReadsDefault:
         assert len(response.json()["items"]) == 1
 
 
-@pytest.fixture
-def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point the CLI at the test database."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-async def invoke(*arguments: str) -> Result:
-    """Run the CLI in a worker thread: it runs its own event loop, as it does from a shell."""
-    runner = CliRunner(env={"COLUMNS": "200"})
-    return await anyio.to_thread.run_sync(runner.invoke, cli, list(arguments))
-
-
 @pytest.mark.usefixtures("cli_database")
 class TestKeyManagementCli:
     async def test_create_list_revoke(self, anonymous: httpx2.AsyncClient) -> None:
@@ -205,11 +184,14 @@ class TestKeyManagementCli:
         assert revoked.exit_code == 0, revoked.output
         assert_problem(await anonymous.post("/api/v1/labs", json=LAB, headers=bearer(key)), 401)
 
-    async def test_expiry_date(self, anonymous: httpx2.AsyncClient) -> None:
-        created = await invoke("create-api-key", "--name", "old", "--scopes", "write", "--expires", "2020-01-01")
+    async def test_expiry_date(self, app: FastAPI, anonymous: httpx2.AsyncClient) -> None:
+        created = await invoke("create-api-key", "--name", "soon", "--scopes", "write", "--expires", "2099-01-01")
         assert created.exit_code == 0, created.output
         key = created.output.strip().splitlines()[-1]
-        assert_problem(await anonymous.post("/api/v1/labs", json=LAB, headers=bearer(key)), 401)
+        async with app.state.sessionmaker() as session:
+            row = (await session.execute(select(ApiKey))).scalar_one()
+        assert row.expires_at == datetime(2099, 1, 1, tzinfo=UTC)
+        assert (await anonymous.post("/api/v1/labs", json=LAB, headers=bearer(key))).status_code == 201
 
     @pytest.mark.parametrize(
         "arguments",

@@ -32,7 +32,8 @@ class TestAuditTrail:
 
         entries = await trail(client, admin, entity_type="lab", entity_id=lab["id"])
         assert [e["action"] for e in entries] == ["create", "update", "delete"]
-        assert {e["actor"] for e in entries} == {"integrating app"}
+        prefix = client.headers["authorization"].removeprefix("Bearer ")[:11]
+        assert {e["actor"] for e in entries} == {f"integrating app ({prefix})"}
         assert all(e["actor_key_id"] for e in entries)
         created, updated, deleted = entries
         assert created["changes"]["name"] == [None, "Lab'Occitanie"]
@@ -79,7 +80,7 @@ class TestAuditTrail:
         self, anonymous: httpx2.AsyncClient, admin: dict[str, str]
     ) -> None:
         created = (
-            await anonymous.post("/api/v1/api-keys", json={"name": "n", "scopes": ["read"]}, headers=admin)
+            await anonymous.post("/api/v1/api-keys", json={"name": "n", "scopes": ["admin"]}, headers=admin)
         ).json()
         await anonymous.delete(f"/api/v1/api-keys/{created['id']}", headers=admin)
         entries = await trail(anonymous, admin, entity_type="api_key", entity_id=created["id"])

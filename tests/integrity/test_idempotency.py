@@ -16,7 +16,7 @@ from sqlmodel import col
 from app.core.config import Settings
 from app.idempotency.middleware import Idempotency
 from app.labs import service as labs_service
-from app.main import create_app
+from app.main import NOT_IDEMPOTENT, create_app
 from app.models import ApiKey, IdempotencyKey, utcnow
 from tests.conftest import KeyMaker
 from tests.factories import create_lab
@@ -223,18 +223,17 @@ class TestKeysBelongToTheirCaller:
         assert_problem(first, 403)
         assert (second.status_code, second.headers[REPLAYED]) == (403, "true")
 
-    async def test_api_key_creation_is_not_remembered(
+    async def test_api_key_creation_refuses_the_header(
         self, app: FastAPI, anonymous: httpx2.AsyncClient, make_key: KeyMaker
     ) -> None:
-        """The answer carries the new key in clear: storing it would undo hash-only storage."""
-        headers = {"Authorization": f"Bearer {await make_key('admin')}", "Idempotency-Key": "new-key"}
-        answers = [
-            await anonymous.post("/api/v1/api-keys", json={"name": "app", "scopes": ["read"]}, headers=headers)
-            for _ in "12"
-        ]
-        assert [a.status_code for a in answers] == [201, 201]
-        assert answers[0].json()["key"] != answers[1].json()["key"]
+        """The answer carries the new key in clear: storing it would undo hash-only storage, and ignoring the
+        header would let a client believe a retry safe."""
+        headers = {"Authorization": f"Bearer {await make_key('admin', 'read')}", "Idempotency-Key": "new-key"}
+        response = await anonymous.post("/api/v1/api-keys", json={"name": "app", "scopes": ["read"]}, headers=headers)
+        assert "not accepted here" in assert_problem(response, 400)["detail"]
         assert await stored_keys(app) == 0
+        async with app.state.sessionmaker() as session:
+            assert (await session.execute(select(func.count()).select_from(ApiKey))).scalar_one() == 1
 
 
 class TestInvalidHeader:
@@ -477,7 +476,7 @@ class TestDocumented:
         assert posts
         for path, operation in posts:
             names = [p.get("name") for p in operation.get("parameters", [])]
-            if path.startswith("/api/v1/api-keys"):
+            if path in NOT_IDEMPOTENT:
                 assert "Idempotency-Key" not in names
                 continue
             assert "Idempotency-Key" in names, path

@@ -84,7 +84,8 @@ class TestServe:
         (call,) = uvicorn_run
         assert call["app"] == "app.main:app"
         assert (call["host"], call["port"], call["workers"]) == ("0.0.0.0", 8080, 3)
-        assert (call["loop"], call["http"]) == ("uvloop", "httptools")
+        assert (call["loop"], call["http"]) == ("uvloop", "app.ops.protocol:HeadLimitedProtocol")
+        assert call["h11_max_incomplete_event_size"] == 32_768
         assert call["timeout_graceful_shutdown"] == 40
         assert call["forwarded_allow_ips"] == "10.0.0.1"
         assert call["proxy_headers"] is True

@@ -34,19 +34,21 @@ class Message:
 
 @dataclass
 class Receiver:
-    """A minimal HTTP/1.1 server on 127.0.0.1 that records each POST; `up` and `down` open and close its port."""
+    """A minimal HTTP/1.1 server on 127.0.0.1 (or another loopback address) that records each POST; `up` and
+    `down` open and close its port."""
 
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
     status: int = 204
     received: list[Message] = field(default_factory=list)
     server: asyncio.Server | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks"
+        return f"http://{self.host}:{self.port}/hooks"
 
     async def up(self) -> None:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.server = await asyncio.start_server(self._serve, self.host, self.port)
 
     async def down(self) -> None:
         if self.server is not None:
