@@ -9,7 +9,7 @@ from app.auth import service
 from app.auth.dependencies import CallerDep
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.core.db import SessionDep
-from app.core.errors import error_responses
+from app.core.errors import Gone, error_responses
 from app.core.urls import url_for
 from app.models.auth import ApiKey
 
@@ -38,10 +38,15 @@ async def create_api_key(
     return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(row).model_dump(), "key": key})
 
 
-@router.get("/{key}", response_model=ApiKeyRead, responses=error_responses(404))
+@router.get("/{key}", response_model=ApiKeyRead, responses=error_responses(404, 410))
 async def get_api_key(session: SessionDep, key: KeyIdent) -> ApiKey:
-    """One key, by id, prefix or the key itself."""
-    return await service.get_key(session, key)
+    """One key, by id, prefix or the key itself; a revoked key is gone (410, the key as it was in the problem)."""
+    row = await service.get_key(session, key)
+    if row.revoked_at is not None:
+        gone = Gone(f"The API key {row.prefix} was revoked at {row.revoked_at.isoformat()}.")
+        gone.extensions = ApiKeyRead.model_validate(row).model_dump(mode="json")
+        raise gone
+    return row
 
 
 @router.delete("/{key}", status_code=204, responses=error_responses(404))

@@ -86,6 +86,11 @@ class NotFound(AppError):
     slug = "not-found"
 
 
+class Gone(AppError):
+    status = 410
+    slug = "gone"
+
+
 class Conflict(AppError):
     status = 409
     slug = "conflict"

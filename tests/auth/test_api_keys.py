@@ -46,8 +46,9 @@ class TestKeyManagementApi:
 
         assert (await anonymous.delete(f"/api/v1/api-keys/{created['id']}", headers=admin)).status_code == 204
         assert_problem(await anonymous.post("/api/v1/labs", json=LAB, headers=bearer(key)), 401)
-        revoked = (await anonymous.get(f"/api/v1/api-keys/{created['id']}", headers=admin)).json()
+        revoked = assert_problem(await anonymous.get(f"/api/v1/api-keys/{created['id']}", headers=admin), 410)
         assert revoked["revoked_at"] is not None
+        assert revoked["prefix"] == created["prefix"]
 
     async def test_only_the_hash_is_stored(self, app: FastAPI, make_key: KeyMaker) -> None:
         key = await make_key("read")
