@@ -11,7 +11,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 
-from app.auth.dependencies import admin_only, by_method, check_read
+from app.auth.dependencies import admin_only, check_read, content_access, funding_access, import_access
+from app.auth.schemas import Scope
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_reader, create_sessionmaker
 from app.core.errors import PROBLEM_JSON, install_error_handlers
@@ -119,7 +120,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     request context (request id, metrics, access log), which answers the unexpected errors itself, then the
     security headers outermost, so that every answer carries them, a 500 too."""
     if settings.fast_lists:
-        app.add_middleware(FastLists, routes=fast_routes(app, access=by_method), check_read=check_read)
+        routes = fast_routes(app, access=(content_access, funding_access, import_access))
+        app.add_middleware(FastLists, routes=routes, check_read=check_read)
     app.add_middleware(
         idempotency.Idempotency,
         prefix=API_PREFIX,
@@ -191,8 +193,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_exception_handler(NotModified, not_modified)
-    for router in ROUTERS:
-        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(by_method)])
+    guards = {Scope.write: content_access, Scope.funding: funding_access, None: import_access}
+    for router, write_scope in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(guards[write_scope])])
     for router in ADMIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(admin_only)])
     app.include_router(ops_router)

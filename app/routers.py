@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.audit.router import router as audit_router
 from app.auth.router import router as api_keys_router
+from app.auth.schemas import Scope
 from app.campaigns.router import router as campaigns_router
 from app.changes.router import router as changes_router
 from app.events.router import router as events_router
@@ -20,18 +21,19 @@ from app.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
-# Guarded by method: reads public (or any valid key, by setting), writes need the `write` scope.
-ROUTERS: list[APIRouter] = [
-    reference_router,
-    organizations_router,
-    labs_router,
-    funding_router,
-    projects_router,
-    campaigns_router,
-    events_router,
-    stats_router,
-    changes_router,
-    imports_router,
+# Guarded by method: reads public (or any valid key, by setting), writes need the scope each router names (None:
+# a key, the route checking its scope).
+ROUTERS: list[tuple[APIRouter, Scope | None]] = [
+    (reference_router, Scope.write),
+    (organizations_router, Scope.write),
+    (labs_router, Scope.write),
+    (funding_router, Scope.funding),
+    (projects_router, Scope.write),
+    (campaigns_router, Scope.write),
+    (events_router, Scope.write),
+    (stats_router, Scope.write),
+    (changes_router, Scope.write),
+    (imports_router, None),
 ]
 
 # Guarded as a whole: every operation needs the `admin` scope.

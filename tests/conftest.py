@@ -124,6 +124,8 @@ async def anonymous(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
 
 @pytest.fixture
 async def client(anonymous: httpx2.AsyncClient, make_key: KeyMaker) -> httpx2.AsyncClient:
-    """An HTTP client that sends a key with the `read` and `write` scopes, as an integrating app would."""
-    anonymous.headers["Authorization"] = f"Bearer {await make_key('read', 'write', name='integrating app')}"
+    """An HTTP client that sends a key an integrating app had before scopes were split: `read` and `write`, and the
+    `funding` and `publish` the migration gave every `write` key (so what it writes is published)."""
+    key = await make_key("read", "write", "funding", "publish", name="integrating app")
+    anonymous.headers["Authorization"] = f"Bearer {key}"
     return anonymous

@@ -3,6 +3,8 @@ autogenerate to find, and ships the reference data.
 """
 
 import asyncio
+import json
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -142,3 +144,44 @@ class TestReferenceData:
         assert response.status_code == 200
         assert {event_format["code"] for event_format in response.json()["items"]} == EVENT_FORMATS
         assert len(response.json()["items"]) == 8
+
+
+async def _key_scopes(url: str, statements: list[str] | None = None) -> dict[str, list[str]]:
+    engine = create_engine(Settings(database_url=url))
+    try:
+        async with engine.begin() as connection:
+            for statement in statements or []:
+                await connection.exec_driver_sql(statement)
+            rows: list[Any] = list((await connection.exec_driver_sql("SELECT name, scopes FROM api_keys")).all())
+    finally:
+        await engine.dispose()
+    return {name: sorted(scopes if isinstance(scopes, list) else json.loads(scopes)) for name, scopes in rows}
+
+
+def test_keys_keep_their_rights_through_the_scope_split(fresh_url: str) -> None:
+    """Revision 0009 gives every `write` key `funding` and `publish` (what a write key could do before); going
+    down takes them back, and up again gives them again."""
+    migrations.downgrade(fresh_url, "base")
+    migrations.upgrade(fresh_url, "0008")
+    keys = [
+        ("writer", '["read", "write"]'),
+        ("reader", '["read"]'),
+        ("operator", '["admin", "write"]'),
+    ]
+    insert = [
+        "INSERT INTO api_keys (id, name, prefix, key_hash, scopes, created_at) VALUES "
+        f"('{uuid.uuid4().hex}', '{name}', 'lr_{n:08d}', '{n:064d}', '{scopes}', '2026-01-01 00:00:00')"
+        for n, (name, scopes) in enumerate(keys)
+    ]
+    before = asyncio.run(_key_scopes(fresh_url, insert))
+    granted = {
+        "writer": ["funding", "publish", "read", "write"],
+        "reader": ["read"],
+        "operator": ["admin", "funding", "publish", "write"],
+    }
+    migrations.upgrade(fresh_url)
+    assert asyncio.run(_key_scopes(fresh_url)) == granted
+    migrations.downgrade(fresh_url, "0008")
+    assert asyncio.run(_key_scopes(fresh_url)) == before
+    migrations.upgrade(fresh_url)
+    assert asyncio.run(_key_scopes(fresh_url)) == granted

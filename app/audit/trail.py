@@ -63,6 +63,31 @@ def state(entity: SQLModel | Mapping[str, Any]) -> dict[str, Any]:
     return jsonable
 
 
+PUBLISHED = "published"
+"""The publication state of a public row (app.publication): the public feed shows the writes of those only."""
+
+
+def public_action(action: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> str | None:
+    """How the public change feed shows a write: as it is for rows that are always public; for a row that may be
+    a draft, `create`/`update`/`delete` while it is published, `publish` when it becomes public, `unpublish` when
+    it stops being, and not at all while it is not (a follower's copy holds exactly the published rows)."""
+    state = after or before
+    if "publication" not in state:
+        return action
+    was, now = before.get("publication") == PUBLISHED, after.get("publication") == PUBLISHED
+    if action == "create":
+        return "create" if now else None
+    if action == "delete":
+        return "delete" if was else None
+    return "update" if was and now else "publish" if now else "unpublish" if was else None
+
+
+def _lab_of(state: Mapping[str, Any]) -> uuid.UUID | None:
+    """The lab whose keys see a draft's entries (app.publication.visibility)."""
+    lab_id = state.get("lab_id") if "publication" in state else None
+    return uuid.UUID(str(lab_id)) if lab_id else None
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [before, after]} for the fields that changed; a create is all [null, value], a delete [value, null]."""
     names = [*before, *(name for name in after if name not in before)]
@@ -92,6 +117,8 @@ def entry(
         "changes": diff(before, after),
         "data": after or before,
         "request_id": request_id_of(session),
+        "public_action": public_action(action, before, after),
+        "lab_id": _lab_of(after or before),
     }
 
 

@@ -2,11 +2,12 @@
 
 `resolve_caller` turns a request into a caller once (kept on the request's state for every later step: the
 idempotency layer, the access check, the fast path, histories and the access log). `by_method` guards the
-domain routers: reads are public unless PUBLIC_READS is off (then any valid key reads), writes need `write`.
-`admin_only` guards key management, the audit trail and webhooks.
+domain routers: reads are public unless PUBLIC_READS is off (then any valid key reads), writes need `write`, or
+`funding` on the money. `admin_only` guards key management, the audit trail and webhooks.
 """
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -80,12 +81,27 @@ async def check_read(request: Request) -> Caller:
     return caller
 
 
-async def by_method(request: Request, _credentials: BearerDep) -> None:
-    """Reads as `check_read` says; writes need `write` (the scheme documents the header)."""
-    if request.method in READ_METHODS:
-        await check_read(request)
-    else:
-        require(await resolve_caller(request), Scope.write)
+def by_method(write: Scope | None) -> Callable[..., Coroutine[Any, Any, None]]:
+    """A router's access check: reads as `check_read` says, writes need `write` (None: a key, whose scope the
+    route checks itself); the scheme documents the header."""
+
+    async def check(request: Request, _credentials: BearerDep) -> None:
+        caller = await check_read(request) if request.method in READ_METHODS else await resolve_caller(request)
+        if request.method not in READ_METHODS:
+            if caller.key_id is None:
+                raise Unauthenticated("This operation needs an API key.", headers=_challenge())
+            if write is not None:
+                require(caller, write)
+
+    return check
+
+
+content_access = by_method(Scope.write)
+"""Organizations, labs, projects, campaigns, events, stats, the feed."""
+funding_access = by_method(Scope.funding)
+"""Funding streams, allocations, disbursements: the money is written with the `funding` scope only."""
+import_access = by_method(None)
+"""Imports: each resource's own scope (`write`, or `funding` for the money), checked by the route."""
 
 
 async def admin_only(request: Request, _credentials: BearerDep) -> None:

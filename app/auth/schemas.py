@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from app.core.schemas import Input, Instant, Read
 from app.core.security import KEY_PREFIX
@@ -17,8 +17,14 @@ RESERVED_NAMES = frozenset({"cli", "system", "seed", "seed-demo", "anonymous", "
 
 
 class Scope(StrEnum):
+    """What a key may do: `write` content (organizations, labs, projects, campaigns, events), `funding` (streams,
+    allocations, disbursements), `publish` (moderation), `admin` (keys, webhooks, audit); `read` when reads
+    need a key."""
+
     read = "read"
     write = "write"
+    funding = "funding"
+    publish = "publish"
     admin = "admin"
 
 
@@ -64,6 +70,29 @@ class ApiKeyCreate(Input):
         default=None,
         description="In the future; no later than the creating key's own expiry (required when that key expires).",
     )
+    labs: list[Annotated[str, StringConstraints(min_length=1, max_length=120)]] | None = Field(
+        default=None,
+        max_length=50,
+        examples=[["bretagne", "occitanie"]],
+        description="Labs (id or slug) the key is bound to: it then writes only their rows and sees their drafts. "
+        "Not with `funding`; within the creating key's own labs when that key is bound.",
+    )
+
+    @model_validator(mode="after")
+    def _no_money_for_bound_keys(self) -> "ApiKeyCreate":
+        if self.labs is not None and Scope.funding in self.scopes:
+            raise ValueError("a key bound to labs cannot hold the `funding` scope: the money is written apart")
+        if self.labs is not None and not self.labs:
+            raise ValueError("labs, when given, names at least one lab")
+        return self
+
+
+class LabRef(Read):
+    """A lab a key is bound to."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
 
 
 class ApiKeyRead(Read):
@@ -77,6 +106,7 @@ class ApiKeyRead(Read):
     last_used_at: datetime | None
     expires_at: datetime | None
     revoked_at: datetime | None
+    labs: list[LabRef] | None = Field(description="The labs the key is bound to; null: not bound.")
 
 
 class ApiKeyCreated(ApiKeyRead):

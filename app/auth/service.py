@@ -14,18 +14,20 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, text, update
+from sqlalchemy import Select, bindparam, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from app.audit import trail
-from app.auth.schemas import Scope
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.auth.schemas import ApiKeyRead, LabRef, Scope
+from app.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from app.core.security import KEY_PREFIX, Caller, redact_keys
 from app.core.security import KEY_PREFIX_LENGTH as _PREFIX_LENGTH
+from app.core.text import parse_uuid
 from app.lists.reads import fetch_bound
-from app.models.auth import ApiKey
+from app.models import Lab
+from app.models.auth import ApiKey, ApiKeyLab
 from app.models.base import utcnow
 
 _KEY_LENGTH = len(KEY_PREFIX) + 43
@@ -55,16 +57,58 @@ def _audit(session: AsyncSession, action: str, row: ApiKey, before: dict[str, An
     )
 
 
-def beyond_issuer(issuer: Caller, *, scopes: Collection[Scope], expires_at: datetime | None) -> list[str]:
+def beyond_issuer(
+    issuer: Caller, *, scopes: Collection[Scope], expires_at: datetime | None, labs: Collection[uuid.UUID] | None
+) -> list[str]:
     """What a new key would hold that the key creating it does not (empty when nothing): a key hands on only
-    scopes it has, and no time beyond its own expiry."""
+    scopes it has, no time beyond its own expiry, and, bound to labs, only those labs."""
     reasons = []
     missing = sorted({Scope(s).value for s in scopes} - set(issuer.scopes))
     if missing:
         reasons.append(f"it lacks the scope{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     if issuer.expires_at is not None and (expires_at is None or expires_at > issuer.expires_at):
         reasons.append(f"it expires at {issuer.expires_at.isoformat()}, so the new key must expire by then")
+    if issuer.labs is not None and (labs is None or not set(labs) <= issuer.labs):
+        reasons.append("it is bound to labs, so the new key must be bound to some of them")
     return reasons
+
+
+async def lab_ids(session: AsyncSession, idents: Sequence[str]) -> list[uuid.UUID]:
+    """The labs named by id or slug, in order; 422 naming those that name none."""
+    table = Lab.__table__  # type: ignore[attr-defined]
+    ids = [parse_uuid(ident) for ident in idents]
+    rows = await session.execute(
+        select(table.c.id, table.c.slug).where(
+            or_(table.c.id.in_([i for i in ids if i is not None]), table.c.slug.in_(idents))
+        )
+    )
+    found = {key: lab_id for lab_id, slug in rows.all() for key in (str(lab_id), slug)}
+    unknown = [ident for ident, as_id in zip(idents, ids, strict=True) if str(as_id or ident) not in found]
+    if unknown:
+        raise InvalidInput(
+            [FieldError(loc=["body", "labs"], msg=f"no lab '{ident}'", type="reference_not_found") for ident in unknown]
+        )
+    return list(dict.fromkeys(found[str(as_id or ident)] for ident, as_id in zip(idents, ids, strict=True)))
+
+
+async def read_keys(session: AsyncSession, rows: Sequence[ApiKey]) -> list[ApiKeyRead]:
+    """Keys as the API shows them, each with the labs it is bound to (one query for all)."""
+    links = ApiKeyLab.__table__  # type: ignore[attr-defined]
+    labs = Lab.__table__  # type: ignore[attr-defined]
+    stmt = (
+        select(links.c.api_key_id, labs.c.id, labs.c.slug, labs.c.name)
+        .join(labs, labs.c.id == links.c.lab_id)
+        .where(links.c.api_key_id.in_([row.id for row in rows]))
+        .order_by(labs.c.slug)
+    )
+    bound: dict[uuid.UUID, list[LabRef]] = {}
+    for key_id, lab_id, slug, name in (await session.execute(stmt)).all():
+        bound.setdefault(key_id, []).append(LabRef(id=lab_id, slug=slug, name=name))
+    fields = [name for name in ApiKeyRead.model_fields if name != "labs"]
+    return [
+        ApiKeyRead.model_validate({**{name: getattr(row, name) for name in fields}, "labs": bound.get(row.id)})
+        for row in rows
+    ]
 
 
 async def _name_taken(session: AsyncSession, name: str) -> bool:
@@ -83,14 +127,16 @@ async def create_key(
     name: str,
     scopes: Sequence[Scope],
     expires_at: datetime | None,
+    labs: Sequence[str] | None = None,
     issuer: Caller | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key row and the key itself, which the caller shows once.
+    """A new key row and the key itself, which the caller shows once; `labs` (ids or slugs) bind it.
 
     `issuer` is the key asking (403 beyond its rights, see `beyond_issuer`); None for the CLI. The name must
     be free among live keys (409).
     """
-    if issuer is not None and (reasons := beyond_issuer(issuer, scopes=scopes, expires_at=expires_at)):
+    bound = None if labs is None else await lab_ids(session, labs)
+    if issuer is not None and (reasons := beyond_issuer(issuer, scopes=scopes, expires_at=expires_at, labs=bound)):
         raise Forbidden(f"The API key {issuer.actor} may create keys only within its own rights: {'; '.join(reasons)}.")
     if await _name_taken(session, name):
         raise Conflict(f"A live API key is already named {name!r}: choose another name, or revoke that key first.")
@@ -104,12 +150,16 @@ async def create_key(
     )
     session.add(row)
     await session.flush()
-    _audit(session, "create", row, {}, trail.state(row))
+    for lab_id in bound or ():
+        session.add(ApiKeyLab(api_key_id=row.id, lab_id=lab_id))
+    await session.flush()
+    _audit(session, "create", row, {}, {**trail.state(row), "labs": [str(lab_id) for lab_id in bound or ()]})
     return row, key
 
 
-async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
-    return (await session.execute(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id)))).scalars().all()
+async def list_keys(session: AsyncSession) -> list[ApiKeyRead]:
+    rows = (await session.execute(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id)))).scalars().all()
+    return await read_keys(session, rows)
 
 
 async def get_key(session: AsyncSession, ident: str) -> ApiKey:
@@ -161,6 +211,7 @@ _KEYS_BY_PREFIX = "api keys by prefix"
 
 def _keys_by_prefix() -> Select[Any]:
     table = ApiKey.__table__  # type: ignore[attr-defined]
+    links = ApiKeyLab.__table__  # type: ignore[attr-defined]
     columns = (
         table.c.id,
         table.c.name,
@@ -170,8 +221,10 @@ def _keys_by_prefix() -> Select[Any]:
         table.c.revoked_at,
         table.c.expires_at,
         table.c.last_used_at,
+        links.c.lab_id,
     )
-    return select(*columns).where(table.c.prefix == bindparam("prefix"))
+    joined = table.outerjoin(links, links.c.api_key_id == table.c.id)
+    return select(*columns).select_from(joined).where(table.c.prefix == bindparam("prefix"))
 
 
 async def find_caller(connection: AsyncConnection, token: str) -> Caller | None:
@@ -183,15 +236,17 @@ async def find_caller(connection: AsyncConnection, token: str) -> Caller | None:
     candidates = await fetch_bound(connection, _KEYS_BY_PREFIX, _keys_by_prefix, prefix, typed=True)
     digest = _hash(token)
     now = utcnow()
-    for row in candidates:
-        if not hmac.compare_digest(row["key_hash"], digest):
-            continue
-        if not _active(row["revoked_at"], row["expires_at"], now):
-            return None
-        if not _stamped(row["last_used_at"], now):
-            await _stamp(connection, row["id"], now)
-        return Caller(row["id"], row["name"], row["prefix"], frozenset(row["scopes"]), row["expires_at"])
-    return None
+    # One row per lab the key is bound to (one with a null lab when it is bound to none).
+    rows = [row for row in candidates if hmac.compare_digest(row["key_hash"], digest)]
+    if not rows:
+        return None
+    row = rows[0]
+    if not _active(row["revoked_at"], row["expires_at"], now):
+        return None
+    if not _stamped(row["last_used_at"], now):
+        await _stamp(connection, row["id"], now)
+    labs = frozenset(r["lab_id"] for r in rows if r["lab_id"] is not None) or None
+    return Caller(row["id"], row["name"], row["prefix"], frozenset(row["scopes"]), row["expires_at"], labs)
 
 
 async def _stamp(connection: AsyncConnection, key_id: uuid.UUID, now: datetime) -> None:

@@ -5,6 +5,8 @@ import operator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import crud
+from app.auth import permissions
+from app.auth.permissions import Area
 from app.campaigns.schemas import CampaignCreate, CampaignFilters, CampaignRead
 from app.crud import Blocker, ResourceSpec
 from app.lists.filters import common, compare
@@ -13,6 +15,7 @@ from app.models import Campaign, Event
 
 SPEC = ResourceSpec(
     model=Campaign,
+    guard=permissions.guard(Area.campaigns, "campaign"),
     noun="campaign",
     slug_field="slug",
     slug_source="name",

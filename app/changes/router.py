@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
+from app.auth.dependencies import CallerDep
 from app.changes import service
 from app.changes.schemas import ChangeFilters, ChangePage
 from app.core.db import SessionDep
@@ -12,10 +13,13 @@ from app.lists.query import QueryModel
 router = APIRouter(prefix="/changes", tags=["changes"])
 
 
-@router.get("", response_model=ChangePage, responses=error_responses(400, 422))
-async def list_changes(session: SessionDep, request: Request, params: QueryModel[ChangeFilters]) -> Response:
-    """Every create, update and delete in commit order, imports included; poll with `since=<next_cursor>`."""
-    items, cursor, full = await service.list_changes(session, params)
+@router.get("", response_model=ChangePage, responses=error_responses(400, 403, 422))
+async def list_changes(
+    session: SessionDep, request: Request, caller: CallerDep, params: QueryModel[ChangeFilters]
+) -> Response:
+    """Every create, update and delete in commit order, imports included, as published rows show them (a draft
+    becoming public is a `publish`); poll with `since=<next_cursor>`."""
+    items, cursor, full = await service.list_changes(session, params, caller)
     body = ChangePage.model_validate({"items": items, "next_cursor": cursor})
     headers = {}
     if full:

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,9 +12,15 @@ from app.lists.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class ChangeAction(StrEnum):
+    """`publish` when a row becomes public (its full state), `unpublish` when it stops being (a tombstone);
+    `submitted` is shown to those who see drafts only."""
+
     create = "create"
     update = "update"
     delete = "delete"
+    publish = "publish"
+    unpublish = "unpublish"
+    submitted = "submitted"
 
 
 class EntityType(StrEnum):
@@ -69,3 +75,9 @@ class ChangeFilters(BaseModel):
         examples=["lab,event"],
     )
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Changes per page (1–500).")
+    publication: Literal["any"] | None = Field(
+        default=None,
+        description="`any`: also the writes of unpublished rows, for a key that may see them (`write` or "
+        "`publish`; a key bound to labs sees its labs'); absent: the public feed, which holds exactly what is "
+        "published.",
+    )

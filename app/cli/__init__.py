@@ -5,7 +5,6 @@ import logging
 import os
 import shutil
 import signal
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -14,15 +13,16 @@ from typing import Annotated
 import typer
 import uvicorn
 import yaml
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from app.auth import service as auth_service
-from app.auth.schemas import Scope, check_expiry, check_name
+from app.auth.schemas import ApiKeyCreate, ApiKeyRead, check_expiry
 from app.core import migrations
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker, session_scope
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.exports.csv import Separator
 from app.models import ApiKey
 from app.ops import metrics
@@ -162,13 +162,6 @@ def seed_demo() -> None:
     console.print(report)
 
 
-def _parse_scopes(value: str) -> list[Scope]:
-    try:
-        return [Scope(part.strip()) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise typer.BadParameter(f"scopes are a comma-separated list of {', '.join(s.value for s in Scope)}") from None
-
-
 def _parse_expiry(value: str | None) -> datetime | None:
     """A date means the key stops working when that day begins (UTC); a datetime needs its offset; either lies
     in the future (the rule of the API's `expires_at`)."""
@@ -186,14 +179,6 @@ def _parse_expiry(value: str | None) -> datetime | None:
         return check_expiry(parsed)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--expires") from None
-
-
-def _parse_name(value: str) -> str:
-    """The API's rules for a key's name (reserved names, no control characters, nothing like a key)."""
-    try:
-        return check_name(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--name") from None
 
 
 @cli.command("export")
@@ -294,9 +279,13 @@ def import_file(
 @cli.command("create-api-key")
 def create_api_key(
     name: Annotated[str, typer.Option(help="Who or what the key is for.")],
-    scopes: Annotated[str, typer.Option(help="Comma-separated: read, write, admin.")] = "read",
+    scopes: Annotated[str, typer.Option(help="Comma-separated: read, write, funding, publish, admin.")] = "read",
     expires: Annotated[
         str | None, typer.Option(help="Expiry: a date (UTC midnight) or a datetime with offset.")
+    ] = None,
+    labs: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated labs (slug or id) the key is bound to: it writes only their rows."),
     ] = None,
 ) -> None:
     """Create an API key; the key itself is printed alone on the last line, and never shown again.
@@ -304,24 +293,36 @@ def create_api_key(
     The CLI is the root of trust: its keys may hold any scope and expiry. The name must be free among live keys
     (exit status 1 otherwise).
     """
-    parsed_name = _parse_name(name)
-    parsed_scopes = _parse_scopes(scopes)
-    if not parsed_scopes:
-        raise typer.BadParameter("give at least one scope", param_hint="--scopes")
-    expires_at = _parse_expiry(expires)
+    try:
+        body = ApiKeyCreate.model_validate(
+            {
+                "name": name,
+                "scopes": [scope.strip() for scope in scopes.split(",") if scope.strip()],
+                "expires_at": _parse_expiry(expires),
+                "labs": None if labs is None else [lab.strip() for lab in labs.split(",") if lab.strip()],
+            }
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'key'}: {e['msg']}" for e in exc.errors())
+        raise typer.BadParameter(problems) from None
     settings = get_settings()
     require_migrated(settings)
 
     async def create() -> tuple[ApiKey, str]:
         async with session_scope(settings) as session:
-            return await auth_service.create_key(session, name=parsed_name, scopes=parsed_scopes, expires_at=expires_at)
+            return await auth_service.create_key(
+                session, name=body.name, scopes=body.scopes, expires_at=body.expires_at, labs=body.labs
+            )
 
     try:
         row, key = asyncio.run(create())
-    except Conflict as exc:
+    except (Conflict, InvalidInput) as exc:
         console.print(exc.detail, style="red", markup=False)
         raise typer.Exit(1) from None
-    console.print(f"Created API key '{row.name}' ({row.prefix}…, id {row.id}) with scopes {', '.join(row.scopes)}.")
+    bound = f", bound to {', '.join(body.labs)}" if body.labs else ""
+    console.print(
+        f"Created API key '{row.name}' ({row.prefix}…, id {row.id}) with scopes {', '.join(row.scopes)}{bound}."
+    )
     console.print("Store it now: it is not shown again.")
     typer.echo(key)
 
@@ -332,17 +333,18 @@ def list_api_keys() -> None:
     settings = get_settings()
     require_migrated(settings)
 
-    async def rows() -> Sequence[ApiKey]:
+    async def rows() -> list[ApiKeyRead]:
         async with session_scope(settings) as session:
             return await auth_service.list_keys(session)
 
-    table = Table("id", "prefix", "name", "scopes", "created", "last used", "expires", "revoked")
+    table = Table("id", "prefix", "name", "scopes", "labs", "created", "last used", "expires", "revoked")
     for row in asyncio.run(rows()):
         table.add_row(
             str(row.id),
             row.prefix,
             row.name,
             ",".join(row.scopes),
+            ",".join(lab.slug for lab in row.labs) if row.labs is not None else "—",
             *(
                 f"{moment:%Y-%m-%d %H:%M}" if moment else "—"
                 for moment in (row.created_at, row.last_used_at, row.expires_at, row.revoked_at)

@@ -12,6 +12,7 @@ from app.campaigns.service import CAMPAIGNS
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import InvalidInput
+from app.core.security import ROOT
 from app.events.calendar import ics_chunks
 from app.events.schemas import EventFilters
 from app.events.service import EVENTS
@@ -68,7 +69,8 @@ def parse_filters(items: list[str]) -> dict[str, str]:
 def _plan(
     resource: str, fmt: ExportFormat, filters: Mapping[str, str], separator: Separator
 ) -> tuple[Callable[[AsyncEngine], AsyncIterator[bytes]], bool]:
-    """What to stream, and whether it is SCDL (whose incomplete rows are counted)."""
+    """What to stream, and whether it is SCDL (whose incomplete rows are counted). The command line reads as the
+    root of trust: what is published unless a filter asks for more (`--filter publication=any`)."""
     source = SOURCES.get(resource)
     if source is None:
         raise ExportUsageError(f"unknown resource '{resource}'; choose among {', '.join(SOURCES)}")
@@ -84,16 +86,16 @@ def _plan(
         return (lambda engine: _calendar(engine, params)), False
     if fmt is ExportFormat.geojson:
         assert isinstance(params, LabFilters)
-        return (lambda engine: geojson_chunks(engine, params)), False
+        return (lambda engine: geojson_chunks(engine, params, ROOT)), False
     if fmt is ExportFormat.scdl:
         assert isinstance(params, AllocationFilters)
         return (lambda engine: scdl.scdl_chunks(engine, params)), True
-    return (lambda engine: source.export_chunks(engine, params, fmt.value, separator)), False
+    return (lambda engine: source.export_chunks(engine, params, ROOT, fmt.value, separator)), False
 
 
 async def _calendar(engine: AsyncEngine, params: EventFilters) -> AsyncIterator[bytes]:
     """The feed under the stored names of its filters; a filter naming nothing is a usage error."""
-    chunks = ics_chunks(engine, params)
+    chunks = ics_chunks(engine, params, ROOT)
     try:
         yield await anext(chunks)
     except InvalidInput as exc:

@@ -15,13 +15,15 @@ _KEY_LIKE = re.compile(re.escape(KEY_PREFIX) + r"[A-Za-z0-9_-]{9,}")
 
 @dataclass(frozen=True)
 class Caller:
-    """Anonymous, or the API key a request presents: its id, name, prefix, scopes and expiry."""
+    """Anonymous, or the API key a request presents: its id, name, prefix, scopes, expiry, and the labs it is
+    bound to (None: not bound)."""
 
     key_id: uuid.UUID | None = None
     name: str = "anonymous"
     prefix: str | None = None
     scopes: frozenset[str] = frozenset()
     expires_at: datetime | None = None
+    labs: frozenset[uuid.UUID] | None = None
 
     @property
     def actor(self) -> str:
@@ -40,6 +42,8 @@ class Caller:
 
 
 ANONYMOUS = Caller()
+ROOT = Caller(name="cli", scopes=frozenset({"read", "write", "funding", "publish", "admin"}))
+"""Who writes outside any request (the command line, the seed): the root of trust."""
 CALLER_STATE = "caller"
 """The request state's attribute the resolved caller is kept under."""
 

@@ -6,7 +6,7 @@ the audit entry in the same transaction live in one place.
 """
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -45,6 +45,11 @@ class Blocker:
     column: InstrumentedAttribute[Any]
 
 
+Guard = Callable[[AsyncSession, str, Mapping[str, Any] | None, Mapping[str, Any] | None], Awaitable[None]]
+"""`guard(session, action, current values or None, new values or None)`: raises Forbidden for what the caller
+may not write."""
+
+
 @dataclass(frozen=True)
 class ResourceSpec(Generic[ModelT]):
     """What the generic operations need to know about one resource."""
@@ -57,6 +62,9 @@ class ResourceSpec(Generic[ModelT]):
     unique_fields: tuple[str, ...] = ()
     references: Mapping[str, Reference] = field(default_factory=dict)
     blockers: tuple[Blocker, ...] = ()
+    guard: Guard | None = None
+    """Who may write it (app.auth.permissions): called before each create, update and delete, and by the
+    importer for each row."""
 
     @property
     def table(self) -> Table:
@@ -172,8 +180,16 @@ async def _flush(session: AsyncSession, spec: ResourceSpec[Any]) -> None:
         raise Conflict(f"The {spec.noun} conflicts with another one (a unique field is already taken).") from exc
 
 
+def values_of(entity: Entity) -> dict[str, Any]:
+    """An entity's columns, as Python values."""
+    return {column.key: getattr(entity, column.key) for column in entity.__table__.c}  # type: ignore[attr-defined]
+
+
 async def insert(session: AsyncSession, spec: ResourceSpec[ModelT], values: dict[str, Any]) -> ModelT:
-    """Create an entity after checking its references and unique fields; slugs are derived when not given."""
+    """Create an entity after checking who may, its references and unique fields; slugs are derived when not
+    given."""
+    if spec.guard is not None:
+        await spec.guard(session, "create", None, values)
     await _check_references(session, spec, values)
     if spec.slug_field and spec.slug_source and not values.get(spec.slug_field):
         values[spec.slug_field] = await free_slug(session, spec, slug_base(spec, str(values[spec.slug_source])))
@@ -192,6 +208,9 @@ async def update(session: AsyncSession, spec: ResourceSpec[ModelT], entity: Mode
     changed = {name: value for name, value in values.items() if getattr(entity, name) != value}
     if spec.slug_field and spec.slug_field in changed and not changed[spec.slug_field]:
         del changed[spec.slug_field]
+    if spec.guard is not None:
+        current = values_of(entity)
+        await spec.guard(session, "update", current, {**current, **changed})
     if not changed:
         return entity
     await _check_references(session, spec, changed)
@@ -209,6 +228,8 @@ async def update(session: AsyncSession, spec: ResourceSpec[ModelT], entity: Mode
 
 async def delete(session: AsyncSession, spec: ResourceSpec[ModelT], entity: ModelT) -> None:
     """Remove an entity, unless other rows still point at it: then 409 with their counts by kind."""
+    if spec.guard is not None:
+        await spec.guard(session, "delete", values_of(entity), None)
     counts = []
     for blocker in spec.blockers:
         count = (await session.execute(select(func.count()).where(blocker.column == entity.id))).scalar_one()

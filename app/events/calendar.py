@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 from app.core.db import reading
 from app.core.errors import FieldError, InvalidInput
 from app.core.schemas import url_unsafe
+from app.core.security import Caller
 from app.events import service as events
 from app.events.schemas import EventFilters, EventStatus
 from app.lists.export import chunks_of_rows
@@ -109,11 +110,11 @@ def _head(name: str) -> bytes:
     return head.removesuffix(END)
 
 
-async def ics_chunks(engine: AsyncEngine, params: EventFilters) -> AsyncIterator[bytes]:
+async def ics_chunks(engine: AsyncEngine, params: EventFilters, caller: Caller) -> AsyncIterator[bytes]:
     """The feed, streamed: header (named after what it is filtered on, see `feed_name`), the zones the matching
     events use, then the VEVENTs a chunk at a time."""
     listing = events.EVENTS
-    where = listing.where(params)
+    where = listing.where(params, caller)
     zones = select(listing.table.c.timezone).where(*where).distinct()
     async with reading(engine) as connection:
         name = await feed_name(connection, params)

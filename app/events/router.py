@@ -1,10 +1,12 @@
 """HTTP routes of events, and the event lists nested under a lab and a campaign."""
 
+from collections.abc import Sequence
 from functools import partial
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from app.auth.dependencies import CallerDep
 from app.campaigns.dependencies import CampaignDep
 from app.core.db import SessionDep
 from app.core.errors import error_responses
@@ -12,14 +14,16 @@ from app.core.schemas import Page, merge_patch
 from app.crud.conditional import ItemRoute, created
 from app.events import service
 from app.events.calendar import ICS_MEDIA_TYPE, ics_chunks
-from app.events.dependencies import EventItem
+from app.events.dependencies import EventDep, EventItem
 from app.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
 from app.labs.dependencies import LabDep
 from app.lists.export import streamed
 from app.lists.fast import fast_list
 from app.lists.params import LIST_EXPORTS
 from app.lists.query import QueryModel
-from app.models import Event
+from app.models import Event, PublicationChange
+from app.publication import service as publication
+from app.publication.schemas import PublicationChangeRead
 
 router = APIRouter(route_class=ItemRoute, tags=["events"])
 
@@ -36,12 +40,12 @@ async def list_events(request: Request, params: QueryModel[EventFilters]) -> Res
     response_class=StreamingResponse,
     responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
 )
-async def events_calendar(request: Request, params: QueryModel[EventFilters]) -> Response:
+async def events_calendar(request: Request, caller: CallerDep, params: QueryModel[EventFilters]) -> Response:
     """The matching events as an iCalendar feed (one per lab, theme, campaign or region); paging does not apply.
 
     A filter that names no lab, organizer, project, campaign, theme or format is 422.
     """
-    chunks = partial(ics_chunks, params=params)
+    chunks = partial(ics_chunks, params=params, caller=caller)
     return await streamed(request, chunks, ICS_MEDIA_TYPE, 'inline; filename="events.ics"')
 
 
@@ -57,6 +61,14 @@ async def create_event(session: SessionDep, request: Request, response: Response
 async def get_event(event: EventItem) -> Event:
     """Read one event, by id."""
     return event
+
+
+@router.get(
+    "/events/{event}/publication-history", response_model=list[PublicationChangeRead], responses=error_responses(404)
+)
+async def event_publication_history(session: SessionDep, event: EventDep) -> Sequence[PublicationChange]:
+    """Every move of the event's publication, oldest first: from, to, when, by whom, and why."""
+    return await publication.history(session, service.SPEC.entity_type, event.id)
 
 
 @router.patch("/events/{event}", response_model=EventRead, responses=error_responses(404, 409, 422))

@@ -23,6 +23,8 @@ from app.core.schemas import (
 )
 from app.core.text import slugify
 from app.lists.params import ListParams
+from app.publication.rules import Publication
+from app.publication.schemas import PUBLICATION_FIELD, Note, PublicationParam
 from app.reference.schemas import CodeParam, RegionParam
 
 
@@ -102,6 +104,8 @@ class EventCreate(Input):
     capacity: Count | None = None
     participants_count: Count | None = Field(default=None, description="People who attended.")
     external_id: ExternalId | None = None
+    publication: Publication | None = Field(default=None, description=PUBLICATION_FIELD)
+    publication_note: Note | None = Field(default=None, description="Why it was rejected or taken back to draft.")
 
     @field_validator("lab_id")
     @classmethod
@@ -140,6 +144,8 @@ class EventRead(EntityRead):
     registration_url: str | None
     capacity: int | None
     participants_count: int | None
+    publication: Publication
+    publication_note: str | None
 
 
 FILTER_INSTANT = "RFC 3339; without an offset it is read in Europe/Paris, and a date alone means its midnight."
@@ -161,6 +167,7 @@ class EventFilters(ListParams):
     audience: Audience | None = None
     starts_after: Instant | None = Field(default=None, description=f"Events starting at or after. {FILTER_INSTANT}")
     starts_before: Instant | None = Field(default=None, description=f"Events starting before. {FILTER_INSTANT}")
+    publication: PublicationParam
     sort: Literal[
         "starts_at", "-starts_at", "title", "-title", "created_at", "-created_at", "updated_at", "-updated_at"
     ] = "starts_at"

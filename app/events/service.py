@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import crud
+from app.auth import permissions
+from app.auth.permissions import Area
 from app.core.errors import InvalidInput
 from app.crud import Reference, ResourceSpec
 from app.events import rules
@@ -16,10 +18,13 @@ from app.events.schemas import EventCreate, EventFilters, EventRead
 from app.lists.filters import common, compare, reference
 from app.lists.listing import Listing
 from app.models import Campaign, Event, EventFormat, Lab, Organization, Project, Region, Theme
+from app.publication import service as publication
+from app.publication.visibility import visibility
 from app.reference.data import PARIS
 
 SPEC = ResourceSpec(
     model=Event,
+    guard=permissions.guard(Area.content, "event", permissions.column("lab_id")),
     noun="event",
     search_fields=("title", "description", "city", "tags"),
     unique_fields=("external_id",),
@@ -69,7 +74,8 @@ EVENTS = Listing(
     SPEC.table,
     EventRead,
     EventFilters,
-    (
+    visibility=visibility(SPEC.table),
+    filters=(
         *common(SPEC.table),
         compare("region", _column("region_code")),
         reference("lab", _column("lab_id"), Lab, one=True),
@@ -88,16 +94,27 @@ EVENTS = Listing(
 
 
 async def get_event(session: AsyncSession, ident: str) -> Event:
-    return await crud.get(session, SPEC, ident)
+    """The event, when the caller may see it (see app.publication.visibility); else 404."""
+    event: Event = publication.visible_or_404(session, await crud.get(session, SPEC, ident), SPEC.noun, ident)
+    return event
 
 
 async def create_event(session: AsyncSession, data: EventCreate) -> Event:
-    return await crud.insert(session, SPEC, await _row_values(session, data))
+    """Published or a draft as the caller's scopes say (app.publication.rules)."""
+    values = publication.state_to_write(session, None, await _row_values(session, data), SPEC.noun)
+    event = await crud.insert(session, SPEC, values)
+    await publication.record(session, SPEC.entity_type, event.id, None, event.publication, event.publication_note)
+    return event
 
 
 async def replace_event(session: AsyncSession, event: Event, data: EventCreate) -> Event:
-    """Also recomputes the local start day, so a change of time zone alone keeps the instants but moves the day."""
-    return await crud.update(session, SPEC, event, await _row_values(session, data))
+    """Also recomputes the local start day, so a change of time zone alone keeps the instants but moves the day;
+    a change of publication must be one of the caller's moves."""
+    was = event.publication
+    values = publication.state_to_write(session, event.publication, await _row_values(session, data), SPEC.noun)
+    await crud.update(session, SPEC, event, values)
+    await publication.record(session, SPEC.entity_type, event.id, was, event.publication, event.publication_note)
+    return event
 
 
 async def delete_event(session: AsyncSession, event: Event) -> None:

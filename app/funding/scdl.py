@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.core.db import reading
+from app.core.security import ANONYMOUS as PUBLIC
 from app.exports.csv import csv_chunks
 from app.funding import service as funding
 from app.funding.schemas import AllocationFilters
@@ -125,12 +126,12 @@ def _query(params: AllocationFilters) -> Select[Any]:
     key = funding.ALLOCATIONS.sorts[params.sort]
     if key.column.key not in {column.key for column in columns}:
         columns = (*columns, key.column)
-    return _joined(select(*columns)).where(*funding.ALLOCATIONS.where(params))
+    return _joined(select(*columns)).where(*funding.ALLOCATIONS.where(params, PUBLIC))
 
 
 async def incomplete_rows(session: AsyncSession, params: AllocationFilters) -> int:
     """How many matching allocations lack the required idAttribuant."""
-    stmt = _joined(select(func.count())).where(*funding.ALLOCATIONS.where(params), _missing_funder_id())
+    stmt = _joined(select(func.count())).where(*funding.ALLOCATIONS.where(params, PUBLIC), _missing_funder_id())
     return int((await session.execute(stmt)).scalar_one())
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import CompoundSelect, RowMapping, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import crud
+from app.auth import permissions
+from app.auth.permissions import Area
 from app.core.errors import Conflict, NotFound
 from app.core.locking import lock_for_update
 from app.crud import Blocker, Reference, ResourceSpec
@@ -34,6 +36,7 @@ from app.models import Allocation, Disbursement, FundingStream, Lab, Organizatio
 
 STREAM_SPEC = ResourceSpec(
     model=FundingStream,
+    guard=permissions.guard(Area.funding, "funding stream"),
     noun="funding stream",
     slug_field="code",
     search_fields=("code", "name", "description"),
@@ -44,6 +47,7 @@ STREAM_SPEC = ResourceSpec(
 
 ALLOCATION_SPEC = ResourceSpec(
     model=Allocation,
+    guard=permissions.guard(Area.funding, "allocation"),
     noun="allocation",
     search_fields=("reference", "purpose"),
     unique_fields=("external_id",),
@@ -58,6 +62,7 @@ ALLOCATION_SPEC = ResourceSpec(
 
 DISBURSEMENT_SPEC = ResourceSpec(
     model=Disbursement,
+    guard=permissions.guard(Area.funding, "disbursement"),
     noun="disbursement",
     unique_fields=("external_id",),
 )

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.campaigns import service as campaigns
 from app.campaigns.schemas import CampaignCreate
-from app.core.errors import InvalidInput
+from app.core.errors import AppError, InvalidInput
 from app.core.schemas import Input
 from app.crud import ResourceSpec
 from app.events import rules as event_rules
@@ -38,6 +38,7 @@ from app.models import (
     Project,
     ProjectPartner,
     ProjectStatusChange,
+    PublicationChange,
     Theme,
 )
 from app.organizations import service as organizations
@@ -45,6 +46,7 @@ from app.organizations.schemas import OrganizationCreate
 from app.projects import rules as project_rules
 from app.projects import service as projects
 from app.projects.schemas import PartnerCreate, ProjectCreate, ProjectStatus
+from app.publication.service import state_to_write
 
 COMMITTED = funding_rules.COMMITTED
 
@@ -84,8 +86,54 @@ class Rules:
         """Write what goes with the batch's rows (a project's status history)."""
 
 
-class EventRules(Rules):
+class PublishedRules(Rules):
+    """Rows that go through publication: a new one starts as the caller's scopes say, a change must be one of the
+    caller's moves, and each is kept in the publication history — the rules of single writes
+    (app.publication.rules)."""
+
+    noun = ""
+    entity_type = ""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.published: dict[uuid.UUID, str | None] = {}
+
+    def publication(self, row: Any) -> None:
+        current = row.existing["publication"] if row.existing is not None else None
+        try:
+            row.values = state_to_write(self.session, current, row.values, self.noun)
+        except AppError as exc:
+            raise RowError("publication", exc.detail) from None
+        if current is not None and row.values["publication"] != current:
+            self.published[row.existing["id"]] = current
+
+    async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
+        moves: list[tuple[dict[str, Any], str | None]] = [(row, None) for row in creates]
+        moves += [(row, self.published.pop(row["id"])) for row in updates if row["id"] in self.published]
+        if moves:
+            table = PublicationChange.__table__  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(table),
+                [
+                    {
+                        "entity_type": self.entity_type,
+                        "entity_id": row["id"],
+                        "from_state": before,
+                        "to_state": str(row["publication"]),
+                        "at": row["updated_at"],
+                        "actor": actor,
+                        "note": row["publication_note"],
+                    }
+                    for row, before in moves
+                ],
+            )
+
+
+class EventRules(PublishedRules):
     """Region and time zone defaulted as `create_event` does; local times read in the event's zone."""
+
+    noun = events.SPEC.noun
+    entity_type = events.SPEC.entity_type
 
     async def complete(self, row: Any) -> None:
         refs = row.values.get("_refs", {})
@@ -95,10 +143,14 @@ class EventRules(Rules):
         except InvalidInput as exc:
             error = exc.errors[0]
             raise RowError(str(error.loc[0]), error.msg) from None
+        self.publication(row)
 
 
-class ProjectRules(Rules):
+class ProjectRules(PublishedRules):
     """Region from the lab, secondary themes that exist, the lifecycle, and the status history."""
+
+    noun = projects.SPEC.noun
+    entity_type = projects.SPEC.entity_type
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
@@ -118,6 +170,7 @@ class ProjectRules(Rules):
         for code in values.get("secondary_themes") or []:
             if code not in self.themes:
                 raise RowError("secondary_themes", f"no theme '{code}'")
+        self.publication(row)
         existing = row.existing
         if existing is None:
             return
@@ -133,6 +186,7 @@ class ProjectRules(Rules):
                 raise RowError("replicates_project_id", project_rules.REPLICATION_CYCLE)
 
     async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
+        await super().written(creates, updates, actor)
         changes = [
             {"project_id": row["id"], "from_status": None, "to_status": str(row["status"]), "at": row["updated_at"]}
             for row in creates

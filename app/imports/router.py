@@ -4,6 +4,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
+from app.auth.dependencies import require, resolve_caller
+from app.auth.schemas import Scope
 from app.core.db import SessionDep
 from app.core.errors import PROBLEM_JSON, NotFound, error_responses
 from app.imports.reading import UnsupportedMediaType, Upload, charset_name
@@ -12,6 +14,13 @@ from app.imports.service import import_body
 from app.lists.query import QueryModel
 
 router = APIRouter(prefix="/imports", tags=["imports"])
+
+SCOPES = {
+    ImportResource.funding_streams: Scope.funding,
+    ImportResource.allocations: Scope.funding,
+    ImportResource.disbursements: Scope.funding,
+}
+"""The scope an import needs beyond `write`: the money is written with `funding` only, as through its routes."""
 
 CSV_TYPES = frozenset({"text/csv", "application/csv"})
 JSONL_TYPES = frozenset(
@@ -92,6 +101,7 @@ async def import_rows(
     whether the rows were written (`applied`), what was done (`created`…, 0 when
     nothing was) and what the file amounts to (`would_create`…), and lists the first 1000 errors.
     """
+    require(await resolve_caller(request), SCOPES.get(resource, Scope.write))  # type: ignore[call-overload]
     if resource not in set(ImportResource):
         raise NotFound(f"Nothing to import as '{resource}': the resources are {', '.join(ImportResource)}.")
     jsonl, charset = _media_type(request)

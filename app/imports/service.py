@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import crud
 from app.audit import trail
-from app.core.errors import AppError
+from app.core.errors import AppError, Forbidden
 from app.core.text import fold, slugify
 from app.imports.cells import Kind, convert, kinds
 from app.imports.reading import BodyReader, ImportFileError, Record
@@ -415,6 +415,7 @@ class Importer:
         for row in rows:
             try:
                 await self.rules.complete(row)
+                await self._may_write(row)
             except RowError as exc:
                 self.reject(row, exc.field, exc.message)
                 continue
@@ -710,6 +711,18 @@ class Importer:
         self.counts.updated += 1
         self._remember(merged)
         entries.append(self._entry("update", merged, stored))
+
+    async def _may_write(self, row: Row) -> None:
+        """The resource's guard (who may write it), as for a single write."""
+        guard = self.spec.resource.guard
+        if guard is None:
+            return
+        values = {name: value for name, value in row.values.items() if not name.startswith("_")}
+        current = dict(row.existing) if row.existing is not None else None
+        try:
+            await guard(self.session, "update" if current else "create", current, {**(current or {}), **values})
+        except Forbidden as exc:
+            raise RowError("lab_id" if "lab_id" in values else None, exc.detail) from None
 
     async def _free_slug(self, base: str, free: bool) -> str:
         """The derived slug, as `crud.free_slug` gives it, also kept from the earlier rows of the file; no query

@@ -26,6 +26,8 @@ AUDIT_COLUMNS = (
     "changes",
     "data",
     "request_id",
+    "public_action",
+    "lab_id",
 )
 AUDIT_JSON = frozenset({"changes", "data"})
 

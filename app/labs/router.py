@@ -5,6 +5,7 @@ from functools import partial
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from app.auth.dependencies import CallerDep
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.schemas import Page, merge_patch
@@ -34,9 +35,9 @@ async def list_labs(request: Request, params: QueryModel[LabFilters]) -> Respons
     response_class=StreamingResponse,
     responses={200: {"content": {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}}}, **error_responses(400, 422)},
 )
-async def labs_geojson(request: Request, params: QueryModel[LabFilters]) -> Response:
+async def labs_geojson(request: Request, caller: CallerDep, params: QueryModel[LabFilters]) -> Response:
     """The matching labs as an RFC 7946 FeatureCollection ([lon, lat]; `geometry: null` when unlocated)."""
-    chunks = partial(service.geojson_chunks, params=params)
+    chunks = partial(service.geojson_chunks, params=params, caller=caller)
     return await streamed(request, chunks, GEOJSON_MEDIA_TYPE, 'inline; filename="labs.geojson"')
 
 

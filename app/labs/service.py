@@ -6,15 +6,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app import crud
+from app.auth import permissions
+from app.auth.permissions import Area
+from app.core.security import Caller
 from app.crud import Blocker, Reference, ResourceSpec
 from app.exports.geojson import feature_collection, point
 from app.labs.schemas import LabCreate, LabFilters, LabRead
 from app.lists.filters import common, compare, reference
 from app.lists.listing import Listing
-from app.models import Allocation, Event, Lab, Organization, Project, Region
+from app.models import Allocation, ApiKeyLab, Event, Lab, Organization, Project, Region
 
 SPEC = ResourceSpec(
     model=Lab,
+    guard=permissions.guard(Area.labs, "lab", permissions.column("id")),
     noun="lab",
     slug_field="slug",
     slug_source="name",
@@ -28,6 +32,7 @@ SPEC = ResourceSpec(
         Blocker("projects", Project.lab_id),  # type: ignore[arg-type]
         Blocker("events", Event.lab_id),  # type: ignore[arg-type]
         Blocker("allocations", Allocation.lab_id),  # type: ignore[arg-type]
+        Blocker("bound API keys", ApiKeyLab.lab_id),  # type: ignore[arg-type]
     ),
 )
 
@@ -46,11 +51,11 @@ LABS = Listing(
 )
 
 
-async def geojson_chunks(engine: AsyncEngine, params: LabFilters) -> AsyncIterator[bytes]:
+async def geojson_chunks(engine: AsyncEngine, params: LabFilters, caller: Caller) -> AsyncIterator[bytes]:
     """The matching labs as a FeatureCollection; each feature's properties are the lab as the list shows it."""
 
     async def features() -> AsyncIterator[dict[str, Any]]:
-        async for lab in LABS.records(engine, params):
+        async for lab in LABS.records(engine, params, caller):
             yield point(lab["id"], lab["longitude"], lab["latitude"], lab)
 
     async for chunk in feature_collection(features()):

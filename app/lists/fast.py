@@ -39,9 +39,10 @@ class FastRoute:
     listing: Listing
 
 
-def fast_routes(api: FastAPI, access: Callable[..., Any]) -> dict[str, FastRoute]:
-    """The marked routes by full path. A marked route that takes more than the request, its query model and the
-    router's access check (`access`, which the fast path's `check_read` stands for) is refused: TypeError."""
+def fast_routes(api: FastAPI, access: tuple[Callable[..., Any], ...]) -> dict[str, FastRoute]:
+    """The marked routes by full path. A marked route that takes more than the request, its query model and one
+    of the routers' access checks (`access`, which the fast path's `check_read` stands for on reads) is refused:
+    TypeError."""
     routes: dict[str, FastRoute] = {}
     for context in iter_route_contexts(api.routes):
         route = context.original_route
@@ -50,7 +51,7 @@ def fast_routes(api: FastAPI, access: Callable[..., Any]) -> dict[str, FastRoute
             continue
         dependant, path = context.dependant, context.path_format or ""
         query = query_model(dependant)
-        others = [d for d in dependant.dependencies if d.call is not access and query_model(d) is None]
+        others = [d for d in dependant.dependencies if d.call not in access and query_model(d) is None]
         own = (dependant.path_params, dependant.query_params, dependant.header_params, dependant.body_params)
         if route.methods != {"GET"} or "{" in path or query is not listing.params or others or any(own):
             raise TypeError(f"{path} cannot take the fast path: it takes more than its query model")

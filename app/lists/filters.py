@@ -59,10 +59,15 @@ def given(filters: Sequence[Filter], params: Any) -> list[Given]:
 
 
 def where(
-    filters: Sequence[Filter], params: Any, within: Mapping[KeyedColumnElement[Any], Any] | None = None
+    filters: Sequence[Filter],
+    params: Any,
+    within: Mapping[KeyedColumnElement[Any], Any] | None = None,
+    extra: Sequence[Given] = (),
 ) -> list[ColumnElement[bool]]:
-    """The conditions of the filters the params give, plus `column = value` for each of `within`."""
-    clauses = [clause for found in given(filters, params) for clause in found.filter.build(found.shape, found.values)]
+    """The conditions of the filters the params give and of `extra` ones, plus `column = value` for each of
+    `within`."""
+    active = [*given(filters, params), *extra]
+    clauses = [clause for found in active for clause in found.filter.build(found.shape, found.values)]
     clauses += [column == value for column, value in (within or {}).items()]
     return clauses
 

@@ -1,19 +1,21 @@
 """A list of the API, declared once by its slice; its route, the fast path, exports and the CLI all read it."""
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import KeyedColumnElement
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.db import reading
+from app.core.security import ANONYMOUS, CALLER_STATE, Caller
 from app.exports.csv import Separator
 from app.lists import export
-from app.lists.filters import Filter, where
+from app.lists.filters import Filter, Given, where
 from app.lists.pages import PageResult, json_page_response, read_page
 from app.lists.pagination import SortKey
 from app.lists.params import PageParams, export_requested
@@ -37,19 +39,28 @@ class Listing:
     params: type[PageParams]
     filters: tuple[Filter, ...]
     tie: str = "id"
+    visibility: Callable[[Caller, Any], Given] | None = None
+    """What of the list a caller may see (app.publication.visibility), for lists whose rows may be unpublished."""
     sorts: dict[str, SortKey] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sorts", _sorts(self.table, self.params))
 
-    def where(self, params: Any, within: Mapping[str, Any] | None = None) -> list[ColumnElement[bool]]:
-        """The conditions of the filters `params` give (and of the parent `within`), for exports and stats."""
-        return where(self.filters, params, {self.table.c[name]: value for name, value in (within or {}).items()})
+    def _seen(self, caller: Caller, params: Any) -> list[Given]:
+        return [] if self.visibility is None else [self.visibility(caller, params)]
+
+    def where(self, params: Any, caller: Caller, within: Mapping[str, Any] | None = None) -> list[ColumnElement[bool]]:
+        """The conditions of the filters `params` give, of what `caller` may see and of the parent `within`, for
+        exports and stats."""
+        parent: dict[KeyedColumnElement[Any], Any] = {
+            self.table.c[name]: value for name, value in (within or {}).items()
+        }
+        return where(self.filters, params, parent, self._seen(caller, params))
 
     async def page(
-        self, connection: AsyncConnection, params: Any, within: Mapping[str, Any] | None = None
+        self, connection: AsyncConnection, params: Any, caller: Caller, within: Mapping[str, Any] | None = None
     ) -> PageResult:
-        """One keyset page of the list (see app.lists.pages)."""
+        """One keyset page of the list, of what `caller` may see (see app.lists.pages)."""
         query = params.list_query(params.sort)
         return await read_page(
             connection,
@@ -61,40 +72,44 @@ class Listing:
             self.read_model,
             within=within,
             tie=self.tie,
+            extra=self._seen(caller, params),
         )
 
     async def respond(self, request: Request, params: Any, within: Mapping[str, Any] | None = None) -> Response:
-        """A page as JSON, or the whole list as CSV or JSON Lines when the request asks for an export."""
+        """A page as JSON, or the whole list as CSV or JSON Lines when the request asks for an export; the caller
+        is the one the access check resolved."""
+        caller: Caller = getattr(request.state, CALLER_STATE, ANONYMOUS)
         asked = export_requested(request)
         if asked is not None:
             output, separator = asked
             extension = "csv" if output == "csv" else "jsonl"
             return await export.streamed(
                 request,
-                lambda engine: self.export_chunks(engine, params, output, separator, within),
+                lambda engine: self.export_chunks(engine, params, caller, output, separator, within),
                 export.media_type(output),
                 f'attachment; filename="{self.name}.{extension}"',
             )
         async with reading(request.app.state.reader) as connection:
-            page = await self.page(connection, params, within)
+            page = await self.page(connection, params, caller, within)
         return json_page_response(request, self.read_model, page)
 
     def records(
-        self, engine: AsyncEngine, params: Any, within: Mapping[str, Any] | None = None
+        self, engine: AsyncEngine, params: Any, caller: Caller, within: Mapping[str, Any] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every matching item as its JSON object, in the sort's order, read a chunk at a time."""
-        where = self.where(params, within)
+        """Every matching item `caller` may see as its JSON object, in the sort's order, read a chunk at a time."""
+        where = self.where(params, caller, within)
         return export.records(engine, self.table, self.sorts[params.sort], where, self.read_model, self.tie)
 
     def export_chunks(
         self,
         engine: AsyncEngine,
         params: Any,
+        caller: Caller,
         output: str,
         separator: Separator = Separator.comma,
         within: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[bytes]:
         """The whole list in its sort's order, encoded as `csv` or `jsonl`."""
         return export.encoded(
-            self.records(engine, params, within), list(self.read_model.model_fields), output, separator
+            self.records(engine, params, caller, within), list(self.read_model.model_fields), output, separator
         )

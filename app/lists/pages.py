@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from app.core.schemas import Page
 from app.core.urls import this_url_with
-from app.lists.filters import Filter, given, where
+from app.lists.filters import Filter, Given, given, where
 from app.lists.pagination import SortKey, cursor_values, next_cursor, seek
 from app.lists.reads import fetch_bound
 
@@ -80,10 +80,12 @@ def page_statement(
     read_model: type[BaseModel] | None = None,
     within: Mapping[str, Any] | None = None,
     tie: str = "id",
+    extra: Sequence[Given] = (),
 ) -> PageStatement:
-    """The SELECT of a page: the filters the params give and `column = value` for each of `within` (the parent
-    of a nested list), after the cursor in the sort's order (ties broken by the unique `tie`), limit + 1 rows."""
-    active = given(declared, params)
+    """The SELECT of a page: the filters the params give, `extra` ones (what the caller may see) and `column =
+    value` for each of `within` (the parent of a nested list), after the cursor in the sort's order (ties broken
+    by the unique `tie`), limit + 1 rows."""
+    active = [*given(declared, params), *extra]
     inside = tuple((within or {}).items())
     sort_key = sorts[query.sort]
     values: dict[str, Any] = {"page_limit": query.limit + 1}
@@ -118,14 +120,15 @@ async def read_page(
     *,
     within: Mapping[str, Any] | None = None,
     tie: str = "id",
+    extra: Sequence[Given] = (),
 ) -> PageResult:
     """One keyset page: an index seek after the cursor, limit + 1 rows to know whether another page follows;
     only the columns of `read_model`, as JSON-ready values, from a statement kept per shape."""
-    page = page_statement(table, sorts, declared, params, query, read_model, within, tie)
+    page = page_statement(table, sorts, declared, params, query, read_model, within, tie, extra)
     rows = await fetch_bound(connection, page.key, page.build, page.values)
     total = None
     if query.include_total:
-        counted = where(declared, params, {table.c[name]: value for name, value in (within or {}).items()})
+        counted = where(declared, params, {table.c[name]: value for name, value in (within or {}).items()}, extra)
         total = (await connection.execute(select(func.count()).select_from(table).where(*counted))).scalar_one()
     return PageResult(
         rows=rows[: query.limit],

@@ -1,7 +1,7 @@
 """Every table, imported once so Alembic and the relationships see them all."""
 
 from app.models.audit import AuditEntry
-from app.models.auth import ApiKey
+from app.models.auth import ApiKey, ApiKeyLab
 from app.models.base import Entity, UTCDateTime, utcnow
 from app.models.campaigns import Campaign
 from app.models.events import Event
@@ -10,12 +10,14 @@ from app.models.idempotency import IdempotencyKey
 from app.models.labs import Lab
 from app.models.organizations import Organization
 from app.models.projects import Project, ProjectPartner, ProjectStatusChange
+from app.models.publication import PublicationChange
 from app.models.reference import EventFormat, Region, Theme
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Allocation",
     "ApiKey",
+    "ApiKeyLab",
     "AuditEntry",
     "Campaign",
     "Disbursement",
@@ -29,6 +31,7 @@ __all__ = [
     "Project",
     "ProjectPartner",
     "ProjectStatusChange",
+    "PublicationChange",
     "Region",
     "Theme",
     "UTCDateTime",

@@ -31,5 +31,9 @@ class AuditEntry(SQLModel, table=True):
     # The entity as it is after the write; for a delete, as it was last.
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     request_id: str | None = Field(default=None, sa_type=String(128))
+    # How the public feed shows the write (create, update, delete, publish, unpublish), None when it does not: a
+    # draft's writes are not public (app.publication). `lab_id` is the lab a draft belongs to, whose keys see it.
+    public_action: str | None = Field(default=None, sa_type=String(20))
+    lab_id: uuid.UUID | None = None
     # Position in commit order (the change feed's `seq`), numbered as the write commits: see app.audit.trail.
     seq: int | None = Field(default=None, sa_type=BigInteger().with_variant(Integer(), "sqlite"))

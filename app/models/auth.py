@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Column, ForeignKey, String, Uuid
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
@@ -22,3 +22,15 @@ class ApiKey(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiKeyLab(SQLModel, table=True):
+    """A lab a key is bound to: such a key writes only its labs' rows, and sees their drafts. A lab keys are
+    bound to cannot be deleted (the keys would be left bound to nothing, that is to everything)."""
+
+    __tablename__ = "api_key_labs"
+
+    api_key_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
+    )
+    lab_id: uuid.UUID = Field(sa_column=Column(Uuid, ForeignKey("labs.id"), primary_key=True))

@@ -22,6 +22,7 @@ class Event(Entity, table=True):
         # Each list filter followed by the default sort: a filtered page is one index seek (migration 0007).
         *(Index(f"ix_events_{name}_starts_at_id", name, "starts_at", "id") for name in FILTERED),
         Index("ix_events_title_id", "title", "id"),
+        Index("ix_events_publication_starts_at_id", "publication", "starts_at", "id"),
         # Covers the figures of a campaign (by theme, by format, training sessions, participants): see bench/stats.py.
         Index("ix_events_campaign_stats", "campaign_id", "theme_code", "format", "status", "participants_count"),
     )
@@ -50,4 +51,7 @@ class Event(Entity, table=True):
     registration_url: str | None = Field(default=None, sa_type=String(1000))
     capacity: int | None = None
     participants_count: int | None = None
+    # draft | submitted | published | rejected: only what is published is public (app.publication).
+    publication: str = Field(default="published", sa_type=String(16), nullable=False)
+    publication_note: str | None = Field(default=None, sa_type=String(1000))
     search_text: str = Field(default="", sa_type=Text, nullable=False)

@@ -33,6 +33,9 @@ class Project(Entity, table=True):
     results: str | None = Field(default=None, sa_type=Text)
     lessons: str | None = Field(default=None, sa_type=Text)
     replicates_project_id: uuid.UUID | None = Field(default=None, foreign_key="projects.id", index=True)
+    # draft | submitted | published | rejected: only what is published is public (app.publication).
+    publication: str = Field(default="published", sa_type=String(16), nullable=False, index=True)
+    publication_note: str | None = Field(default=None, sa_type=String(1000))
     search_text: str = Field(default="", sa_type=Text, nullable=False)
 
 

@@ -20,6 +20,10 @@ class WebhookSubscription(SQLModel, table=True):
     # Kept in clear: signing needs it. `whsec_` + base64 of 32 random bytes (Standard Webhooks).
     secret: str = Field(sa_type=String(100), nullable=False)
     active: bool = Field(default=True, nullable=False)
+    # What the creating key may see of drafts, kept for its deliveries: none (public changes only), all of them
+    # (`drafts_of_labs` null), or those of its labs.
+    sees_drafts: bool = Field(default=False, nullable=False)
+    drafts_of_labs: list[str] | None = Field(default=None, sa_type=JSON)
     # The feed `seq` up to which changes were fanned out into deliveries: the dispatcher's durable position.
     position: int = Field(default=0, sa_type=BigInteger().with_variant(Integer(), "sqlite"), nullable=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

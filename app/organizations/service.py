@@ -3,6 +3,8 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import crud
+from app.auth import permissions
+from app.auth.permissions import Area
 from app.crud import Blocker, Reference, ResourceSpec
 from app.lists.filters import common, compare
 from app.lists.listing import Listing
@@ -11,6 +13,7 @@ from app.organizations.schemas import OrganizationCreate, OrganizationFilters, O
 
 SPEC = ResourceSpec(
     model=Organization,
+    guard=permissions.guard(Area.organizations, "organization"),
     noun="organization",
     slug_field="slug",
     slug_source="name",

@@ -12,7 +12,7 @@ from app.labs.dependencies import LabDep
 from app.lists.fast import fast_list
 from app.lists.params import LIST_EXPORTS
 from app.lists.query import QueryModel
-from app.models import Project, ProjectPartner, ProjectStatusChange
+from app.models import Project, ProjectPartner, ProjectStatusChange, PublicationChange
 from app.projects import service
 from app.projects.dependencies import PartnerItem, ProjectDep, ProjectItem
 from app.projects.schemas import (
@@ -28,6 +28,8 @@ from app.projects.schemas import (
     ProjectUpdate,
     StatusChangeRead,
 )
+from app.publication import service as publication
+from app.publication.schemas import PublicationChangeRead
 
 router = APIRouter(route_class=ItemRoute, tags=["projects"])
 
@@ -73,6 +75,16 @@ async def replace_project(session: SessionDep, project: ProjectItem, body: Proje
 async def delete_project(session: SessionDep, project: ProjectItem) -> None:
     """Delete a project with its partners and history; refused (409) while events, allocations or replicas name it."""
     await service.delete_project(session, project)
+
+
+@router.get(
+    "/projects/{project}/publication-history",
+    response_model=list[PublicationChangeRead],
+    responses=error_responses(404),
+)
+async def project_publication_history(session: SessionDep, project: ProjectDep) -> Sequence[PublicationChange]:
+    """Every move of the project's publication, oldest first: from, to, when, by whom, and why."""
+    return await publication.history(session, service.SPEC.entity_type, project.id)
 
 
 @router.get("/projects/{project}/history", response_model=list[StatusChangeRead], responses=error_responses(404))

@@ -22,6 +22,8 @@ from app.core.schemas import (
     partial,
 )
 from app.lists.params import ListParams
+from app.publication.rules import Publication
+from app.publication.schemas import PUBLICATION_FIELD, Note, PublicationParam
 from app.reference.schemas import CodeParam, RegionParam
 
 
@@ -76,6 +78,8 @@ class ProjectCreate(Input):
     replicates_project_id: uuid.UUID | None = Field(
         default=None, description="The project whose success this one takes to a new territory."
     )
+    publication: Publication | None = Field(default=None, description=PUBLICATION_FIELD)
+    publication_note: Note | None = Field(default=None, description="Why it was rejected or taken back to draft.")
 
     _ends_on_after_start = field_validator("ends_on")(ends_after("starts_on"))
 
@@ -118,6 +122,8 @@ class ProjectRead(EntityRead):
     results: str | None
     lessons: str | None
     replicates_project_id: uuid.UUID | None
+    publication: Publication
+    publication_note: str | None
 
 
 class LabProjectFilters(ListParams):
@@ -132,6 +138,7 @@ class LabProjectFilters(ListParams):
     replicates: str | None = Field(
         default=None, max_length=200, description="Projects replicating this one (id, slug or external_id)."
     )
+    publication: PublicationParam
     sort: Literal["title", "-title", "created_at", "-created_at", "updated_at", "-updated_at"] = "title"
 
 

@@ -11,6 +11,8 @@ from sqlmodel import col
 
 from app import crud
 from app.audit import trail
+from app.auth import permissions
+from app.auth.permissions import Area
 from app.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.core.locking import lock_for_update
 from app.crud import Blocker, Reference, ResourceSpec
@@ -29,9 +31,12 @@ from app.projects.schemas import (
     ProjectRead,
     ProjectStatus,
 )
+from app.publication import service as publication
+from app.publication.visibility import visibility
 
 SPEC = ResourceSpec(
     model=Project,
+    guard=permissions.guard(Area.content, "project", permissions.column("lab_id")),
     noun="project",
     slug_field="slug",
     slug_source="title",
@@ -52,6 +57,7 @@ SPEC = ResourceSpec(
 
 PARTNER_SPEC = ResourceSpec(
     model=ProjectPartner,
+    guard=permissions.guard(Area.content, "partner", permissions.project_lab),
     noun="partner",
     unique_fields=("external_id",),
     references={"organization_id": Reference(Organization, "organization")},
@@ -70,13 +76,17 @@ FILTERS: tuple[Filter, ...] = (
     # Only the top-level list has it (ProjectFilters).
     reference("lab", SPEC.column("lab_id"), Lab),
 )
-PROJECTS = Listing("projects", SPEC.table, ProjectRead, ProjectFilters, FILTERS)
-LAB_PROJECTS = Listing("projects", SPEC.table, ProjectRead, LabProjectFilters, FILTERS)
+PROJECTS = Listing("projects", SPEC.table, ProjectRead, ProjectFilters, FILTERS, visibility=visibility(SPEC.table))
+LAB_PROJECTS = Listing(
+    "projects", SPEC.table, ProjectRead, LabProjectFilters, FILTERS, visibility=visibility(SPEC.table)
+)
 """A lab's projects: the project list's filters but `lab`, which the path gives."""
 
 
 async def get_project(session: AsyncSession, ident: str) -> Project:
-    return await crud.get(session, SPEC, ident)
+    """The project, when the caller may see it (see app.publication.visibility); else 404."""
+    project: Project = publication.visible_or_404(session, await crud.get(session, SPEC, ident), SPEC.noun, ident)
+    return project
 
 
 async def _values(session: AsyncSession, data: ProjectCreate, current: Project | None) -> dict[str, Any]:
@@ -139,15 +149,20 @@ async def _record(session: AsyncSession, project: Project, from_status: str | No
 
 
 async def create_project(session: AsyncSession, data: ProjectCreate) -> Project:
-    """A project may start in any status; its history starts with that status."""
-    project = await crud.insert(session, SPEC, await _values(session, data, None))
+    """A project may start in any status; its history starts with that status. Published or a draft as the
+    caller's scopes say (app.publication.rules)."""
+    values = publication.state_to_write(session, None, await _values(session, data, None), SPEC.noun)
+    project = await crud.insert(session, SPEC, values)
     await _record(session, project, None)
+    await publication.record(session, SPEC.entity_type, project.id, None, project.publication, project.publication_note)
     return project
 
 
 async def replace_project(session: AsyncSession, project: Project, data: ProjectCreate) -> Project:
-    """Write new values; a status change must follow the lifecycle and is recorded in the history."""
-    values = await _values(session, data, project)
+    """Write new values; a status change must follow the lifecycle and is recorded in the history, a change of
+    publication must be one of the caller's moves."""
+    was = project.publication
+    values = publication.state_to_write(session, project.publication, await _values(session, data, project), SPEC.noun)
     moved_from: str | None = None
     if data.status != project.status:
         # Lock the row (PostgreSQL; SQLite writes hold BEGIN IMMEDIATE) without refreshing the loaded object: a
@@ -160,6 +175,7 @@ async def replace_project(session: AsyncSession, project: Project, data: Project
     await crud.update(session, SPEC, project, values)
     if moved_from is not None:
         await _record(session, project, moved_from)
+    await publication.record(session, SPEC.entity_type, project.id, was, project.publication, project.publication_note)
     return project
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from app.auth.dependencies import CallerDep
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.events.schemas import EventFilters
@@ -82,11 +83,12 @@ async def stats_overview(session: SessionDep, request: Request, params: QueryMod
 async def stats_events(
     session: SessionDep,
     request: Request,
+    caller: CallerDep,
     params: QueryModel[EventStatsParams],  # type: ignore[valid-type]
 ) -> Response:
     """Events that match the event list's filters, counted by theme, format, region, month, week…"""
     filters, options = split(params, EventFilters, EventStatsOptions)
-    answer = await service.event_stats(session, filters, options.group_by)
+    answer = await service.event_stats(session, filters, options.group_by, caller)
     return _groups(request, options, answer, EventGroup, "events")
 
 
@@ -94,11 +96,12 @@ async def stats_events(
 async def stats_projects(
     session: SessionDep,
     request: Request,
+    caller: CallerDep,
     params: QueryModel[ProjectStatsParams],  # type: ignore[valid-type]
 ) -> Response:
     """Projects and actions that match the project list's filters, counted by status, kind, theme, region or lab."""
     filters, options = split(params, ProjectFilters, ProjectStatsOptions)
-    answer = await service.project_stats(session, filters, options.group_by)
+    answer = await service.project_stats(session, filters, options.group_by, caller)
     return _groups(request, options, answer, ProjectGroup, "projects")
 
 
@@ -106,11 +109,12 @@ async def stats_projects(
 async def stats_funding(
     session: SessionDep,
     request: Request,
+    caller: CallerDep,
     params: QueryModel[FundingStatsParams],  # type: ignore[valid-type]
 ) -> Response:
     """Money of the allocations that match the allocation list's filters: envelope, committed, disbursed, remaining."""
     filters, options = split(params, AllocationFilters, FundingStatsOptions)
-    answer = await service.funding_stats(session, filters, options.group_by)
+    answer = await service.funding_stats(session, filters, options.group_by, caller)
     return _groups(request, options, answer, FundingGroup, "funding")
 
 
@@ -136,11 +140,12 @@ async def stats_coverage(session: SessionDep, request: Request, params: QueryMod
 async def stats_scaling(
     session: SessionDep,
     request: Request,
+    caller: CallerDep,
     params: QueryModel[ScalingParams],  # type: ignore[valid-type]
 ) -> Response:
     """Projects replicated in other territories, with their replicas and the regions each idea reached."""
     filters, options = split(params, ProjectFilters, CsvOptions)
-    answer = await service.scaling(session, filters)
+    answer = await service.scaling(session, filters, caller)
     header = ["slug", "title", "region_code", "replica_count", "territories", "regions", "replicas"]
     rows = [
         [
@@ -161,10 +166,11 @@ async def stats_scaling(
 async def get_lab_funding(
     session: SessionDep,
     request: Request,
+    caller: CallerDep,
     lab: LabDep,
     params: QueryModel[LabFundingParams],  # type: ignore[valid-type]
 ) -> Response:
     """The money a lab received, by stream unless grouped otherwise: committed, disbursed, still to be paid."""
     filters, options = split(params, AllocationFilters, FundingStatsOptions)
-    answer = await service.funding_stats(session, filters, options.group_by, lab=lab)
+    answer = await service.funding_stats(session, filters, options.group_by, caller, lab=lab)
     return _groups(request, options, answer, FundingGroup, f"funding-{lab.slug}")

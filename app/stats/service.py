@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.trail import PUBLISHED
+from app.core.security import Caller
 from app.events import service as events_service
 from app.events.schemas import EventFilters, EventStatus
 from app.funding import service as funding_service
@@ -201,7 +203,7 @@ def is_training_session(events: FromClause = EVENTS) -> ColumnElement[bool]:
     return and_(events.c.format == TRAINING_FORMAT, events.c.status != EventStatus.cancelled)
 
 
-def event_stats_query(filters: EventFilters, group_by: EventGrouping) -> Select[Any]:
+def event_stats_query(filters: EventFilters, group_by: EventGrouping, caller: Caller) -> Select[Any]:
     """The one statement behind `/stats/events` (the benchmark runs it too)."""
     column = unordered(EVENTS.c[EVENT_COLUMNS[group_by]])
     partial = (
@@ -212,7 +214,7 @@ def event_stats_query(filters: EventFilters, group_by: EventGrouping) -> Select[
             _count_if(is_training_session()).label("training_sessions"),
             _count_if(EVENTS.c.status == EventStatus.cancelled).label("cancelled"),
         )
-        .where(*events_service.EVENTS.where(filters))
+        .where(*events_service.EVENTS.where(filters, caller))
         .group_by(column)
         .subquery("partial")
     )
@@ -244,8 +246,10 @@ def _totals(rows: Sequence[Mapping[str, Any]], measures: Sequence[str]) -> dict[
     return {m: rows[0][f"total_{m}"] if rows else 0 for m in measures}
 
 
-async def event_stats(session: AsyncSession, filters: EventFilters, group_by: EventGrouping) -> EventStats:
-    rows = (await session.execute(event_stats_query(filters, group_by))).mappings().all()
+async def event_stats(
+    session: AsyncSession, filters: EventFilters, group_by: EventGrouping, caller: Caller
+) -> EventStats:
+    rows = (await session.execute(event_stats_query(filters, group_by, caller))).mappings().all()
     totals = _totals(rows, EVENT_MEASURES)
     return EventStats(
         total=totals["count"],
@@ -290,7 +294,7 @@ def _project_regroup(group_by: ProjectGrouping, partial: Subquery) -> Regroup:
     return _regroup(partial, None)
 
 
-def project_stats_query(filters: ProjectFilters, group_by: ProjectGrouping) -> Select[Any]:
+def project_stats_query(filters: ProjectFilters, group_by: ProjectGrouping, caller: Caller) -> Select[Any]:
     """The one statement behind `/stats/projects`."""
     column = PROJECTS.c[PROJECT_COLUMNS[group_by]]
     partial = (
@@ -300,7 +304,7 @@ def project_stats_query(filters: ProjectFilters, group_by: ProjectGrouping) -> S
             _int(func.sum(PROJECTS.c.users_involved)).label("users_involved"),
             _int(func.sum(PROJECTS.c.agents_involved)).label("agents_involved"),
         )
-        .where(*projects_service.PROJECTS.where(filters))
+        .where(*projects_service.PROJECTS.where(filters, caller))
         .group_by(column)
         .subquery("partial")
     )
@@ -317,8 +321,10 @@ PROJECT_MISSING: dict[ProjectGrouping, str] = {
 }
 
 
-async def project_stats(session: AsyncSession, filters: ProjectFilters, group_by: ProjectGrouping) -> ProjectStats:
-    rows = (await session.execute(project_stats_query(filters, group_by))).mappings().all()
+async def project_stats(
+    session: AsyncSession, filters: ProjectFilters, group_by: ProjectGrouping, caller: Caller
+) -> ProjectStats:
+    rows = (await session.execute(project_stats_query(filters, group_by, caller))).mappings().all()
     totals = _totals(rows, PROJECT_MEASURES)
     return ProjectStats(
         total=totals["count"],
@@ -417,10 +423,13 @@ def _stream_grouped(partial: Subquery, stream: str | None) -> Select[Any]:
 
 
 def funding_stats_query(
-    filters: AllocationFilters, group_by: FundingGrouping, extra_where: Sequence[ColumnElement[bool]] = ()
+    filters: AllocationFilters,
+    group_by: FundingGrouping,
+    caller: Caller,
+    extra_where: Sequence[ColumnElement[bool]] = (),
 ) -> Select[Any]:
     """The one statement behind `/stats/funding` and `/labs/{lab}/funding`."""
-    partial = _funding_partial([*funding_service.ALLOCATIONS.where(filters), *extra_where], group_by)
+    partial = _funding_partial([*funding_service.ALLOCATIONS.where(filters, caller), *extra_where], group_by)
     match group_by:
         case FundingGrouping.stream:
             return _stream_grouped(partial, filters.stream)
@@ -446,12 +455,13 @@ async def funding_stats(
     session: AsyncSession,
     filters: AllocationFilters,
     group_by: FundingGrouping,
+    caller: Caller,
     *,
     lab: Lab | None = None,
 ) -> FundingStats:
     """Money per group; with `lab`, only the allocations whose beneficiary is that lab."""
     extra_where = [ALLOCATIONS.c.lab_id == lab.id] if lab is not None else []
-    rows = (await session.execute(funding_stats_query(filters, group_by, extra_where))).mappings().all()
+    rows = (await session.execute(funding_stats_query(filters, group_by, caller, extra_where))).mappings().all()
     totals = _totals(rows, FUNDING_MEASURES)
     names = labels.ALLOCATION_STATUS if group_by is FundingGrouping.status else None
     by_stream = group_by is FundingGrouping.stream
@@ -484,7 +494,8 @@ async def funding_stats(
 
 
 def overview_query(region: str | None, lab: str | None) -> Select[Any]:
-    """One row of headline figures: one aggregate per table, cross-joined (each is a single row)."""
+    """One row of headline figures: one aggregate per table, cross-joined (each is a single row). The figures are
+    public ones: events and projects count once published."""
     lab_ids = reference_ids(Lab, lab) if lab else None
 
     def narrowed(region_column: ColumnElement[Any] | None, lab_column: ColumnElement[Any]) -> list[Any]:
@@ -503,7 +514,7 @@ def overview_query(region: str | None, lab: str | None) -> Select[Any]:
             _count_if(is_training_session()).label("training_sessions"),
             _sum_if(~cancelled, EVENTS.c.participants_count).label("participants"),
         )
-        .where(*narrowed(EVENTS.c.region_code, EVENTS.c.lab_id))
+        .where(EVENTS.c.publication == PUBLISHED, *narrowed(EVENTS.c.region_code, EVENTS.c.lab_id))
         .subquery("event_figures")
     )
     projects = (
@@ -514,7 +525,7 @@ def overview_query(region: str | None, lab: str | None) -> Select[Any]:
             _int(func.sum(PROJECTS.c.users_involved)).label("users_involved"),
             _int(func.sum(PROJECTS.c.agents_involved)).label("agents_involved"),
         )
-        .where(*narrowed(PROJECTS.c.region_code, PROJECTS.c.lab_id))
+        .where(PROJECTS.c.publication == PUBLISHED, *narrowed(PROJECTS.c.region_code, PROJECTS.c.lab_id))
         .subquery("project_figures")
     )
     labs = (
@@ -628,7 +639,7 @@ async def coverage(session: AsyncSession, *, region: str | None = None) -> Cover
 # Scaling --------------------------------------------------------------------------------------------------
 
 
-def scaling_query(filters: ProjectFilters) -> Select[Any]:
+def scaling_query(filters: ProjectFilters, caller: Caller) -> Select[Any]:
     """Each original (a project replicating none) that was replicated, every project of its tree, and its reach.
 
     A recursive walk follows `replicates_project_id` down from the originals the filters keep, so a replica of a
@@ -636,13 +647,13 @@ def scaling_query(filters: ProjectFilters) -> Select[Any]:
     """
     anchor = select(
         PROJECTS.c.id.label("root_id"), PROJECTS.c.id.label("id"), literal_column("0").label("depth")
-    ).where(PROJECTS.c.replicates_project_id.is_(None), *projects_service.PROJECTS.where(filters))
+    ).where(PROJECTS.c.replicates_project_id.is_(None), *projects_service.PROJECTS.where(filters, caller))
     tree = anchor.cte("tree", recursive=True)
     child = CHILD
     tree = tree.union_all(
-        select(tree.c.root_id, child.c.id, tree.c.depth + 1).select_from(
-            child.join(tree, child.c.replicates_project_id == tree.c.id)
-        )
+        select(tree.c.root_id, child.c.id, tree.c.depth + 1)
+        .select_from(child.join(tree, child.c.replicates_project_id == tree.c.id))
+        .where(child.c.publication == PUBLISHED)
     )
     member = MEMBER
     reach = (
@@ -687,8 +698,9 @@ def scaling_query(filters: ProjectFilters) -> Select[Any]:
     )
 
 
-async def scaling(session: AsyncSession, filters: ProjectFilters) -> Scaling:
-    rows = (await session.execute(scaling_query(filters))).mappings().all()
+async def scaling(session: AsyncSession, filters: ProjectFilters, caller: Caller) -> Scaling:
+    """Replicas counted are published ones (an idea reaches a territory once it is public there)."""
+    rows = (await session.execute(scaling_query(filters, caller))).mappings().all()
     originals: dict[Any, ScaledProject] = {}
     for row in rows:
         ref = {k: row[k] for k in ("id", "slug", "title", "region_code", "lab_id")}

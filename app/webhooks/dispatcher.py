@@ -26,6 +26,7 @@ import hmac
 import logging
 import random
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from app.core.locking import WRITER
 from app.models.base import utcnow
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 from app.ops import metrics
+from app.publication.visibility import Sight
 from app.webhooks.schemas import DeliveryStatus
 from app.webhooks.service import TargetRefused, checked_addresses, new_message_id
 
@@ -53,7 +55,14 @@ logger = logging.getLogger("app.webhooks")
 
 FAN_OUT_BATCH = 500
 DELIVERY_BATCH = 20
-_PAST_TENSE = {"create": "created", "update": "updated", "delete": "deleted"}
+_PAST_TENSE = {
+    "create": "created",
+    "update": "updated",
+    "delete": "deleted",
+    "publish": "published",
+    "unpublish": "unpublished",
+    "submitted": "submitted",
+}
 _SUBSCRIPTIONS = WebhookSubscription.__table__  # type: ignore[attr-defined]
 _DELIVERIES = WebhookDelivery.__table__  # type: ignore[attr-defined]
 
@@ -215,7 +224,11 @@ class Dispatcher:
                 .with_for_update(skip_locked=True)
             )
             for subscription in (await session.execute(stmt)).scalars():
-                changes_after = await changes.read_after(session, subscription.position, FAN_OUT_BATCH)
+                seen = Sight(
+                    subscription.sees_drafts and subscription.drafts_of_labs is None,
+                    frozenset(uuid.UUID(lab) for lab in subscription.drafts_of_labs or ()),
+                )
+                changes_after = await changes.read_after(session, subscription.position, FAN_OUT_BATCH, seen=seen)
                 for change in changes_after:
                     name = event_type(change)
                     if matches(subscription.event_types, name):

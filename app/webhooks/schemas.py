@@ -15,7 +15,9 @@ from app.changes.schemas import EntityType
 from app.core.schemas import Input, Read, Url, partial
 from app.lists.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
-_EVENT_TYPE = re.compile(r"^(?P<entity>[a-z_]+)\.(?P<action>created|updated|deleted|\*)$")
+_EVENT_TYPE = re.compile(
+    r"^(?P<entity>[a-z_]+)\.(?P<action>created|updated|deleted|published|unpublished|submitted|\*)$"
+)
 _ENTITIES = {t.value for t in EntityType}
 
 
@@ -23,8 +25,8 @@ def _check_event_type(value: str) -> str:
     match = _EVENT_TYPE.match(value)
     if value != "*" and (match is None or match["entity"] not in _ENTITIES):
         raise ValueError(
-            "must be `*`, `<entity>.*` or `<entity>.created|updated|deleted` with an entity among "
-            + ", ".join(sorted(_ENTITIES))
+            "must be `*`, `<entity>.*` or `<entity>.created|updated|deleted|published|unpublished|submitted` with "
+            "an entity among " + ", ".join(sorted(_ENTITIES))
         )
     return value
 
@@ -84,6 +86,10 @@ class WebhookRead(Read):
     description: str | None
     active: bool
     position: int = Field(description="The feed `seq` up to which changes were queued for this subscription.")
+    sees_drafts: bool = Field(
+        description="Whether it also receives the writes of unpublished rows (and `*.submitted`): when the key "
+        "that created it may see them (`write` or `publish`; bound to labs: those labs' rows)."
+    )
     created_at: datetime
     updated_at: datetime
 

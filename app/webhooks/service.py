@@ -20,12 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import trail
+from app.auth.permissions import caller_of
 from app.core.errors import FieldError, InvalidInput, NotFound
 from app.lists.pages import PageResult
 from app.lists.pagination import SortKey, cursor_values, next_cursor, seek
 from app.models.audit import AuditEntry
 from app.models.base import utcnow
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
+from app.publication.visibility import sight
 from app.webhooks.schemas import DeliveryFilters, WebhookCreate
 
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -147,10 +149,18 @@ async def get_subscription(session: AsyncSession, ident: uuid.UUID) -> WebhookSu
 
 
 async def create_subscription(session: AsyncSession, body: WebhookCreate, allow_private: bool) -> WebhookSubscription:
-    """A subscription receives the changes committed after it: its position starts at the feed's end."""
+    """A subscription receives the changes committed after it: its position starts at the feed's end. It sees
+    the drafts its creating key sees (app.publication.visibility), and keeps that."""
     await _check_target(body.url, allow_private)
     position: int = (await session.execute(select(func.coalesce(func.max(_AUDIT.c.seq), 0)))).scalar_one()
-    row = WebhookSubscription(**body.model_dump(), secret=new_secret(), position=position)
+    seen = sight(caller_of(session))
+    row = WebhookSubscription(
+        **body.model_dump(),
+        secret=new_secret(),
+        position=position,
+        sees_drafts=not seen.nothing,
+        drafts_of_labs=None if seen.everything or seen.nothing else sorted(str(lab) for lab in seen.labs),
+    )
     session.add(row)
     await session.flush()
     _audit(session, "create", row, {})

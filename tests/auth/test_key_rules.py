@@ -174,7 +174,7 @@ class TestAttribution:
         )
         assert imported.status_code == 200, imported.text
         expected = f"Lab Bretagne app ({key[:11]})"
-        history = (await anonymous.get(f"/api/v1/projects/{project['id']}/history")).json()
+        history = (await anonymous.get(f"/api/v1/projects/{project['id']}/history", headers=bearer(key))).json()
         assert [entry["actor"] for entry in history] == [expected]
         trail = (await anonymous.get("/api/v1/audit", params={"limit": 500}, headers=admin)).json()["items"]
         assert {(entry["entity_type"], entry["actor"]) for entry in trail if entry["entity_type"] != "api_key"} == {

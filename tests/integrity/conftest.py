@@ -19,7 +19,7 @@ def server(database_url: str) -> Iterator[str]:
 @pytest.fixture
 async def http(server: str, make_key: KeyMaker) -> AsyncIterator[httpx2.AsyncClient]:
     """A client of the real server, with a write key; `make_key` empties the database after the test."""
-    key = await make_key("read", "write", name="racing app")
+    key = await make_key("read", "write", "funding", "publish", name="racing app")
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx2.AsyncClient(base_url=server, headers=headers, timeout=60) as client:
         yield client

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 from starlette.types import Receive, Scope, Send
 
-from app.auth.dependencies import by_method, check_read
+from app.auth.dependencies import check_read, content_access, funding_access
 from app.core.config import Settings
 from app.events.schemas import EventFilters
 from app.events.service import EVENTS
@@ -28,6 +28,7 @@ from tests.factories import create_event, create_lab
 
 pytestmark = pytest.mark.anyio
 
+ACCESS = (content_access, funding_access)
 FAST = {
     "/api/v1/organizations",
     "/api/v1/labs",
@@ -51,7 +52,7 @@ def client_on(asgi: Any, root_path: str = "") -> httpx2.AsyncClient:
 def fast_path(app: FastAPI) -> Any:
     """The app's fast path alone, with `framework` in the place of the routes (the app still in the scope, as
     Starlette puts it there)."""
-    fast = FastLists(framework, routes=fast_routes(app, access=by_method), check_read=check_read)
+    fast = FastLists(framework, routes=fast_routes(app, access=ACCESS), check_read=check_read)
 
     async def within_app(scope: Scope, receive: Receive, send: Send) -> None:
         await fast({**scope, "app": app}, receive, send)
@@ -60,7 +61,7 @@ def fast_path(app: FastAPI) -> Any:
 
 
 async def test_every_top_level_list_takes_the_fast_path(app: FastAPI) -> None:
-    assert set(fast_routes(app, access=by_method)) == FAST
+    assert set(fast_routes(app, access=ACCESS)) == FAST
 
 
 @pytest.mark.parametrize(
@@ -211,7 +212,7 @@ def test_a_marked_route_that_loads_more_than_its_page_is_refused() -> None:
         return await EVENTS.respond(request, params, within={"lab_id": lab.id})
 
     with pytest.raises(TypeError, match="cannot take the fast path"):
-        fast_routes(_app_with(router, by_method), access=by_method)
+        fast_routes(_app_with(router, content_access), access=ACCESS)
 
 
 def test_a_marked_route_under_another_access_check_is_refused() -> None:
@@ -228,4 +229,4 @@ def test_a_marked_route_under_another_access_check_is_refused() -> None:
         return await EVENTS.respond(request, params)
 
     with pytest.raises(TypeError, match="cannot take the fast path"):
-        fast_routes(_app_with(router, by_method, admins_only), access=by_method)
+        fast_routes(_app_with(router, content_access, admins_only), access=ACCESS)
