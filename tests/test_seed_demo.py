@@ -112,6 +112,17 @@ class TestSeedDemo:
         assert await count(client, "/api/v1/projects", kind="action") == 58
         assert await count(client, "/api/v1/funding-streams") == 2
 
+    async def test_two_labs_have_work_awaiting_review(self, client: httpx2.AsyncClient, settings: Settings) -> None:
+        await seed(settings)
+
+        queue = await client.get("/api/v1/events", params={"publication": "submitted"})
+        drafts = await client.get("/api/v1/projects", params={"publication": "draft,submitted"})
+
+        assert [e["external_id"] for e in queue.json()["items"]] == ["demo-event-unpublished-1"]
+        assert {p["publication"] for p in drafts.json()["items"]} == {"draft", "submitted"}
+        assert len({p["lab_id"] for p in drafts.json()["items"]}) == 2
+        assert await count(client, "/api/v1/events", publication="any") == await total(client, "/api/v1/events") + 2
+
     async def test_second_run_changes_nothing(self, client: httpx2.AsyncClient, settings: Settings) -> None:
         first = await seed(settings)
         samples = [
@@ -125,8 +136,8 @@ class TestSeedDemo:
         assert second.total_created == 0
         assert second.present == first.created
         assert await total(client, "/api/v1/labs") == 10
-        assert await total(client, "/api/v1/events") == first.created[Kind.event]
-        assert await total(client, "/api/v1/projects") == 198
+        assert await count(client, "/api/v1/events", publication="any") == first.created[Kind.event]
+        assert await count(client, "/api/v1/projects", publication="any") == 200
         assert await total(client, "/api/v1/organizations") == first.created[Kind.organization]
         assert await total(client, "/api/v1/allocations") == first.created[Kind.allocation]
         assert (await client.get("/api/v1/labs/bretagne")).json() == samples[0]

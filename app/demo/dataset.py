@@ -899,6 +899,57 @@ class _Builder:
         for n, fields in enumerate(events, start=1):
             self.add(Kind.event, f"demo-event-lab-{n:03d}", fields)
 
+    def build_drafts(self) -> None:
+        """Work two labs have not published yet: a draft and a submission each, awaiting the DITP's review.
+        They are outside every figure, which counts published rows only (docs/access.md#publication)."""
+        first, second = self.funded[0], self.funded[1]
+        for n, (lab, state, title, theme) in enumerate(
+            (
+                (first, "draft", "Simplifier les démarches des aidants familiaux", "service-usager"),
+                (second, "submitted", "Tiers-lieu numérique pour les agents en zone rurale", "territorial"),
+            ),
+            start=1,
+        ):
+            self.add(
+                Kind.project,
+                f"demo-project-unpublished-{n}",
+                {
+                    "title": title,
+                    "kind": "project",
+                    "lab_id": Ref(lab_id(lab.key)),
+                    "summary": f"Projet en préparation par {lab.name}, pas encore publié. {DEMO_NOTE}",
+                    "theme_code": theme,
+                    "status": "exploring",
+                    "starts_on": date(2020, 11, 16),
+                    "publication": state,
+                },
+            )
+        for n, (lab, state, day) in enumerate(
+            ((first, "submitted", date(2021, 1, 19)), (second, "draft", date(2021, 2, 9))), start=1
+        ):
+            zone = timezone_for_region(lab.region_code)
+            starts_at = _local(day, time(14, 0), zone)
+            self.add(
+                Kind.event,
+                f"demo-event-unpublished-{n}",
+                {
+                    "title": f"Atelier de co-conception – {lab.city}",
+                    "description": f"Atelier que prépare {lab.name}, pas encore publié. {DEMO_NOTE}",
+                    "theme_code": "service-usager",
+                    "format": "atelier",
+                    "attendance_mode": "in-person",
+                    "audience": "agents",
+                    "starts_at": starts_at,
+                    "ends_at": starts_at + timedelta(hours=3),
+                    "timezone": zone,
+                    "lab_id": Ref(lab_id(lab.key)),
+                    "region_code": lab.region_code,
+                    "city": lab.city,
+                    "capacity": 20,
+                    "publication": state,
+                },
+            )
+
 
 def build_dataset() -> Dataset:
     """Every record of the demo, in load order; deterministic (`random.Random(2020)`)."""
@@ -912,4 +963,5 @@ def build_dataset() -> Dataset:
     builder.build_campaign_events()
     builder.build_trainings()
     builder.build_lab_events()
+    builder.build_drafts()
     return Dataset(builder.records)
