@@ -1,15 +1,20 @@
-"""Test harness: one freshly migrated database per run (SQLite by default, PostgreSQL with TEST_DATABASE_URL:
-see tests/databases.py), emptied after every test, and HTTP clients on the ASGI app running its lifespan."""
+"""Test harness: one migrated database per run, or per xdist worker (SQLite by default, PostgreSQL with
+TEST_DATABASE_URL: see tests/databases.py), one app per run for the default settings, the data reset after every
+test, and HTTP clients on the app. docs/testing.md explains how they share the app and how to write a test that
+needs other settings."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import httpx2
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from fastapi.dependencies import models as fastapi_dependencies
-from sqlalchemy import text
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from app.auth import service as auth_service
@@ -17,9 +22,23 @@ from app.auth.schemas import Scope
 from app.core import migrations
 from app.core.config import Settings
 from app.main import create_app
+from app.models.auth import ApiKey
+from app.ops.logging import configure_logging
 from tests.databases import scratch_database
 
 REFERENCE_TABLES = {"regions", "themes", "event_formats", "alembic_version"}
+DATA_TABLES = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
+"""Every table a test may write to, children before parents."""
+
+KeyMaker = Callable[..., Awaitable[str]]
+
+
+@dataclass
+class IssuedKeys:
+    """The keys `make_key` issued in this run, by (scopes, name), with their rows as first written."""
+
+    keys: dict[tuple[frozenset[str], str], str] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 @pytest.fixture(scope="session")
@@ -29,68 +48,130 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database of this run's own, on the engine TEST_DATABASE_URL names (SQLite when unset)."""
+    """A migrated database of this run's (or this worker's) own, on the engine TEST_DATABASE_URL names."""
     with scratch_database(tmp_path_factory.mktemp("db"), "lr_test") as url:
         migrations.upgrade(url)
         yield url
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
+@pytest.fixture(scope="session")
+def default_settings(database_url: str) -> Settings:
     return Settings(database_url=database_url)
 
 
-async def _empty_tables(app_engine: object) -> None:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-    assert isinstance(app_engine, AsyncEngine)
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
-    async with app_engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await connection.execute(text(f"DELETE FROM {table}"))
-
-
-KeyMaker = Callable[..., Awaitable[str]]
-
-
-def _forget_apps() -> None:
-    """Let a finished test's app be collected.
-
-    FastAPI memoizes how each dependency callable behaves in module-level LRU caches (4096 entries) keyed by
-    the callable; the closures an app creates for its own routes keep that app, its engine and its routes alive
-    through them. A process serves one app, so this costs nothing there; a test run creates hundreds of apps,
-    which would otherwise pile up (gigabytes, and a slow final garbage collection).
-    """
-    for name in ("_is_gen_callable_cached", "_is_async_gen_callable_cached", "_is_coroutine_callable_cached"):
-        cached = getattr(fastapi_dependencies, name, None)
-        if cached is not None:
-            cached.cache_clear()
-
-
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app with its lifespan running; the database is emptied afterwards."""
+def settings(default_settings: Settings) -> Settings:
+    """The settings of the test's app. Override this fixture (in a class, a module or a conftest) to get an app
+    of its own with other settings; the default ones share one app."""
+    return default_settings.model_copy(deep=True)
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[FastAPI]:
+    """An app for these settings, its lifespan running."""
     application = create_app(settings)
     async with LifespanManager(application):
-        try:
-            yield application
-        finally:
-            await _empty_tables(application.state.engine)
-    _forget_apps()
+        yield application
+
+
+@dataclass(frozen=True)
+class Pristine:
+    """What a test could change on the shared app, as the app started: checked after every test."""
+
+    app: FastAPI
+    settings: Settings
+    routes: int
+
+    def changes(self) -> list[str]:
+        return [
+            change
+            for change, happened in [
+                ("replaced app.state.settings", self.app.state.settings is not self.settings),
+                ("added or removed routes", len(self.app.routes) != self.routes),
+                ("left dependency overrides", bool(self.app.dependency_overrides)),
+            ]
+            if happened
+        ]
+
+
+PRISTINE = pytest.StashKey[Pristine]()
+
+
+@pytest.fixture(scope="session")
+async def shared_app(default_settings: Settings, pytestconfig: pytest.Config) -> AsyncIterator[FastAPI]:
+    """The one app of the run for the default settings; tests must leave it as they found it."""
+    async with running(default_settings) as application:
+        pytestconfig.stash[PRISTINE] = Pristine(application, default_settings, len(application.routes))
+        yield application
+        del pytestconfig.stash[PRISTINE]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """Once every fixture of the test is finalized (a monkeypatch undone too), the shared app must be as it
+    started: a test that needs it otherwise overrides `settings` to get an app of its own."""
+    yield
+    pristine = item.config.stash.get(PRISTINE, None)
+    if pristine is not None and (changes := pristine.changes()):
+        pytest.fail(f"{item.nodeid} changed the shared app: {', '.join(changes)}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def issued_keys() -> IssuedKeys:
+    return IssuedKeys()
+
+
+async def reset_data(engine: AsyncEngine, keys: IssuedKeys) -> None:
+    """Empty every table but the reference ones, then put back the keys `make_key` issued, as first written:
+    keys a test created through the API go, and a key a test revoked or used is new again."""
+    async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY"))
+        else:
+            for table in DATA_TABLES:
+                await connection.execute(text(f"DELETE FROM {table}"))
+        if keys.rows:
+            await connection.execute(insert(ApiKey), keys.rows)
 
 
 @pytest.fixture
-async def make_key(app: FastAPI) -> KeyMaker:
-    """Issue a real API key in the test database: `await make_key("write", expires_at=…)`."""
+async def app(
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    default_settings: Settings,
+    shared_app: FastAPI,
+    issued_keys: IssuedKeys,
+) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan running: the shared one for the default settings, else (other settings, or a
+    test marked `fresh_app`) one of the test's own. The database is reset afterwards."""
+    if settings == default_settings and request.node.get_closest_marker("fresh_app") is None:
+        yield shared_app
+        await reset_data(shared_app.state.engine, issued_keys)
+        return
+    async with running(settings) as application:
+        yield application
+        await reset_data(application.state.engine, issued_keys)
+    # Logging is process-wide: the app of other settings configured it for itself.
+    configure_logging(default_settings)
+
+
+@pytest.fixture
+async def make_key(app: FastAPI, issued_keys: IssuedKeys) -> KeyMaker:
+    """A real API key in the test database: `await make_key("write", name="ops")`. Keys are issued once per run
+    and handed again for the same scopes and name (the reset puts them back as new); one with an `expires_at`
+    is issued afresh each time."""
 
     async def make(*scopes: str, name: str = "tests", expires_at: datetime | None = None) -> str:
+        wanted = (frozenset(scopes), name)
+        if expires_at is None and wanted in issued_keys.keys:
+            return issued_keys.keys[wanted]
         async with app.state.sessionmaker() as session, session.begin():
-            _, key = await auth_service.create_key(
+            row, key = await auth_service.create_key(
                 session, name=name, scopes=[Scope(s) for s in scopes], expires_at=expires_at
             )
+            if expires_at is None:
+                issued_keys.keys[wanted] = key
+                issued_keys.rows.append(row.model_dump())
         return key
 
     return make

@@ -257,11 +257,15 @@ async def test_head_and_writes_go_to_the_routes(app: FastAPI) -> None:
 
 async def test_with_public_reads_off_only_keyed_reads_take_the_direct_way(app: FastAPI, make_key: KeyMaker) -> None:
     """A keyless read goes to the routes (their 401); any valid key reads, whatever its scopes."""
-    app.state.settings = app.state.settings.model_copy(update={"public_reads": False})
-    async with client_on(direct_way(framework, app)) as http:
-        assert (await http.get("/api/v1/events")).status_code == 299
-        http.headers["Authorization"] = f"Bearer {await make_key('admin')}"
-        assert (await http.get("/api/v1/events")).status_code == 200
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"public_reads": False})
+    try:
+        async with client_on(direct_way(framework, app)) as http:
+            assert (await http.get("/api/v1/events")).status_code == 299
+            http.headers["Authorization"] = f"Bearer {await make_key('admin')}"
+            assert (await http.get("/api/v1/events")).status_code == 200
+    finally:
+        app.state.settings = settings
 
 
 async def test_a_keyed_direct_read_names_its_key_and_stamps_its_use(

@@ -306,10 +306,13 @@ class TestExpiry:
         assert (await post_lab(client, "recent")).headers[REPLAYED] == "true"
         assert await total(client, LABS) == 1
 
+    @pytest.mark.fresh_app
     async def test_expired_keys_are_purged(self, app: FastAPI, client: httpx2.AsyncClient) -> None:
         """The worker's first claimed request purges; the next purges wait for the interval."""
         async with app.state.sessionmaker() as session, session.begin():
-            caller = (await session.execute(select(col(ApiKey.id)))).scalar_one()
+            caller = (
+                await session.execute(select(col(ApiKey.id)).where(col(ApiKey.name) == "integrating app"))
+            ).scalar_one()
             session.add(IdempotencyKey(api_key_id=caller, key="stale", fingerprint="0" * 64))
             session.add(IdempotencyKey(api_key_id=caller, key="fresh", fingerprint="0" * 64))
         async with app.state.sessionmaker() as session, session.begin():
