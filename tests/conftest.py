@@ -4,7 +4,7 @@ test, and HTTP clients on the app. docs/testing.md explains how they share the a
 needs other settings."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,8 +61,8 @@ def default_settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def settings(default_settings: Settings) -> Settings:
-    """The settings of the test's app. Override this fixture (in a class, a module or a conftest) to get an app
-    of its own with other settings; the default ones share one app."""
+    """The settings of the test's app. Override this fixture (in a class, a module or a conftest) for an app of
+    other settings: the tests of the same settings share one app."""
     return default_settings.model_copy(deep=True)
 
 
@@ -75,8 +75,8 @@ async def running(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @dataclass(frozen=True)
-class Pristine:
-    """What a test could change on the shared app, as the app started: checked after every test."""
+class SharedApp:
+    """An app the tests of one settings share, and what a test could change on it, as it started."""
 
     app: FastAPI
     settings: Settings
@@ -86,7 +86,7 @@ class Pristine:
         return [
             change
             for change, happened in [
-                ("replaced app.state.settings", self.app.state.settings is not self.settings),
+                ("changed app.state.settings", self.app.state.settings != self.settings),
                 ("added or removed routes", len(self.app.routes) != self.routes),
                 ("left dependency overrides", bool(self.app.dependency_overrides)),
             ]
@@ -94,26 +94,45 @@ class Pristine:
         ]
 
 
-PRISTINE = pytest.StashKey[Pristine]()
+class SharedApps:
+    """The run's apps, one per distinct settings: each started when a test first needs it, all stopped at the end.
+
+    Building and starting an app takes longer than most tests: the default settings' one serves nearly every
+    test, and each class of tests with other settings gets one for all its tests."""
+
+    def __init__(self, stack: AsyncExitStack) -> None:
+        self._stack = stack
+        self.started: list[SharedApp] = []
+
+    async def get(self, settings: Settings) -> FastAPI:
+        for shared in self.started:
+            if shared.settings == settings:
+                return shared.app
+        application = await self._stack.enter_async_context(running(settings.model_copy(deep=True)))
+        self.started.append(SharedApp(application, settings.model_copy(deep=True), len(application.routes)))
+        return application
+
+
+SHARED_APPS = pytest.StashKey[SharedApps]()
 
 
 @pytest.fixture(scope="session")
-async def shared_app(default_settings: Settings, pytestconfig: pytest.Config) -> AsyncIterator[FastAPI]:
-    """The one app of the run for the default settings; tests must leave it as they found it."""
-    async with running(default_settings) as application:
-        pytestconfig.stash[PRISTINE] = Pristine(application, default_settings, len(application.routes))
-        yield application
-        del pytestconfig.stash[PRISTINE]
+async def shared_apps(pytestconfig: pytest.Config) -> AsyncIterator[SharedApps]:
+    async with AsyncExitStack() as stack:
+        pytestconfig.stash[SHARED_APPS] = SharedApps(stack)
+        yield pytestconfig.stash[SHARED_APPS]
+        del pytestconfig.stash[SHARED_APPS]
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
-    """Once every fixture of the test is finalized (a monkeypatch undone too), the shared app must be as it
-    started: a test that needs it otherwise overrides `settings` to get an app of its own."""
+    """Once every fixture of the test is finalized (a monkeypatch undone too), each shared app must be as it
+    started: a test that needs an app otherwise overrides `settings`, or is marked `fresh_app`."""
     yield
-    pristine = item.config.stash.get(PRISTINE, None)
-    if pristine is not None and (changes := pristine.changes()):
-        pytest.fail(f"{item.nodeid} changed the shared app: {', '.join(changes)}", pytrace=False)
+    apps = item.config.stash.get(SHARED_APPS, None)
+    changes = [change for shared in (apps.started if apps else []) for change in shared.changes()]
+    if changes:
+        pytest.fail(f"{item.nodeid} changed a shared app: {', '.join(changes)}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -123,13 +142,13 @@ def issued_keys() -> IssuedKeys:
 
 async def reset_data(engine: AsyncEngine, keys: IssuedKeys) -> None:
     """Empty every table but the reference ones, then put back the keys `make_key` issued, as first written:
-    keys a test created through the API go, and a key a test revoked or used is new again."""
+    keys a test created through the API go, and a key a test revoked or used is new again.
+
+    DELETE on both engines: on PostgreSQL a TRUNCATE of these tables takes about 100 times longer (it replaces
+    each table's files), and no test needs the sequences restarted."""
     async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY"))
-        else:
-            for table in DATA_TABLES:
-                await connection.execute(text(f"DELETE FROM {table}"))
+        for table in DATA_TABLES:
+            await connection.execute(text(f"DELETE FROM {table}"))
         if keys.rows:
             await connection.execute(insert(ApiKey), keys.rows)
 
@@ -139,20 +158,21 @@ async def app(
     request: pytest.FixtureRequest,
     settings: Settings,
     default_settings: Settings,
-    shared_app: FastAPI,
+    shared_apps: SharedApps,
     issued_keys: IssuedKeys,
 ) -> AsyncIterator[FastAPI]:
-    """The app with its lifespan running: the shared one for the default settings, else (other settings, or a
-    test marked `fresh_app`) one of the test's own. The database is reset afterwards."""
-    if settings == default_settings and request.node.get_closest_marker("fresh_app") is None:
-        yield shared_app
-        await reset_data(shared_app.state.engine, issued_keys)
-        return
-    async with running(settings) as application:
+    """The app of the test's settings, its lifespan running: shared with the other tests of the same settings, or
+    one of the test's own for a test marked `fresh_app`. The database is reset afterwards."""
+    async with AsyncExitStack() as stack:
+        if request.node.get_closest_marker("fresh_app"):
+            application = await stack.enter_async_context(running(settings))
+        else:
+            application = await shared_apps.get(settings)
+        # Logging is process-wide, and was configured by the app built last.
+        configure_logging(settings)
         yield application
         await reset_data(application.state.engine, issued_keys)
-    # Logging is process-wide: the app of other settings configured it for itself.
-    configure_logging(default_settings)
+        configure_logging(default_settings)
 
 
 @pytest.fixture

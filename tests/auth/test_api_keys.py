@@ -31,7 +31,7 @@ def bearer(key: str) -> dict[str, str]:
 class TestKeyManagementApi:
     async def test_lifecycle(self, anonymous: httpx2.AsyncClient, make_key: KeyMaker) -> None:
         admin = bearer(await make_key("admin", name="ops"))
-        earlier = {k["name"] for k in (await anonymous.get("/api/v1/api-keys", headers=admin)).json()}
+        earlier = [k["name"] for k in (await anonymous.get("/api/v1/api-keys", headers=admin)).json()]
         response = await anonymous.post(
             "/api/v1/api-keys", json={"name": "Tableau de bord Bretagne", "scopes": ["write", "read"]}, headers=admin
         )
