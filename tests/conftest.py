@@ -3,6 +3,7 @@ TEST_DATABASE_URL: see tests/databases.py), one app per run for the default sett
 test, and HTTP clients on the app. docs/testing.md explains how they share the app and how to write a test that
 needs other settings."""
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,19 @@ class IssuedKeys:
 
     keys: dict[tuple[frozenset[str], str], str] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def pytest_configure() -> None:
+    """xdist's workers inherit the LINES and COLUMNS that GNU readline, once imported, exports in the controller
+    (80 x 24): the CLI's console would take that width for good when imported, whatever width a CLI test sets."""
+    for name in ("LINES", "COLUMNS"):
+        os.environ.pop(name, None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: xdist hands out the files in this order, so the longest ones start at once and the
+    many short ones fill the workers up at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
