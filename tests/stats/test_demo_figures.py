@@ -9,7 +9,7 @@ from app.core.config import Settings
 from app.demo.dataset import CAMPAIGN_FORMATS, CAMPAIGN_SLUG, CAMPAIGN_THEMES
 from app.demo.seed import seed
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 async def get(client: httpx2.AsyncClient, path: str, **params: Any) -> dict[str, Any]:

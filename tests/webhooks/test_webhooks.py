@@ -347,6 +347,7 @@ class TestSeveralDispatchers:
             assert versions == [1, 2]
 
 
+@pytest.mark.slow
 class TestWorkerCommand:
     async def test_lab_registry_worker_delivers_and_stops_on_sigterm(
         self, client: httpx2.AsyncClient, admin: dict[str, str], receiver: Receiver, database_url: str
