@@ -94,13 +94,20 @@ async def direct(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
         yield http
 
 
-@pytest.fixture
-async def routes(settings: Settings, make_key: KeyMaker) -> AsyncIterator[httpx2.AsyncClient]:
-    """A keyed client on the same app without the direct way: every request answered by FastAPI's routes."""
-    application = create_app(settings)
+@pytest.fixture(scope="module")
+async def routes_app(default_settings: Settings) -> AsyncIterator[FastAPI]:
+    """The same app without the direct way, for the module's tests: every request answered by FastAPI's routes."""
+    application = create_app(default_settings)
     # Compared as Any: Starlette types `cls` as a factory, which a class never is to mypy.
     application.user_middleware = [m for m in application.user_middleware if getattr(m, "cls", None) is not DirectLists]
-    async with LifespanManager(application), client_on(application) as http:
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def routes(routes_app: FastAPI, make_key: KeyMaker) -> AsyncIterator[httpx2.AsyncClient]:
+    """A keyed client on the app without the direct way."""
+    async with client_on(routes_app) as http:
         http.headers["Authorization"] = f"Bearer {await make_key('read', name='through the routes')}"
         yield http
 
