@@ -1,7 +1,7 @@
 """Test harness: one migrated database per run, or per xdist worker (SQLite by default, PostgreSQL with
-TEST_DATABASE_URL: see tests/databases.py), one app per run for the default settings, the data reset after every
-test, and HTTP clients on the app. docs/testing.md explains how they share the app and how to write a test that
-needs other settings."""
+TEST_DATABASE_URL: see tests/databases.py), one app per distinct settings shared by the run's tests, the data reset
+after every test, and HTTP clients on the app. docs/testing.md explains how they share the apps and how to write a
+test that needs other settings."""
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -57,6 +57,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
+    """Session-scoped, so that anyio runs every test and every async fixture of the run, the session's shared apps
+    too, on one event loop."""
     return "asyncio"
 
 
@@ -203,9 +205,10 @@ async def make_key(app: FastAPI, issued_keys: IssuedKeys) -> KeyMaker:
             row, key = await auth_service.create_key(
                 session, name=name, scopes=[Scope(s) for s in scopes], expires_at=expires_at
             )
-            if expires_at is None:
-                issued_keys.keys[wanted] = key
-                issued_keys.rows.append(row.model_dump())
+            first_written = row.model_dump()
+        if expires_at is None:
+            issued_keys.keys[wanted] = key
+            issued_keys.rows.append(first_written)
         return key
 
     return make
