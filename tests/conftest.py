@@ -1,36 +1,71 @@
-"""Test harness: one freshly migrated database per run (SQLite by default, PostgreSQL with TEST_DATABASE_URL:
-see tests/databases.py), emptied after every test, and HTTP clients on the ASGI app running its lifespan."""
+"""Test harness: one migrated database per run, or per xdist worker (SQLite by default, PostgreSQL with
+TEST_DATABASE_URL: see tests/databases.py), one app per distinct settings shared by the run's tests, the data reset
+after every test, and HTTP clients on the app. docs/testing.md explains how they share the apps and how to write a
+test that needs other settings."""
 
 import itertools
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import httpx2
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from fastapi.dependencies import models as fastapi_dependencies
-from sqlalchemy import text
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from app.auth import service as auth_service
 from app.auth.schemas import Scope
 from app.core import migrations
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.main import create_app
+from app.models.auth import ApiKey
+from app.ops.logging import configure_logging
 from tests.databases import scratch_database
 
 REFERENCE_TABLES = {"regions", "themes", "event_formats", "alembic_version"}
+DATA_TABLES = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
+"""Every table a test may write to, children before parents."""
+
+KeyMaker = Callable[..., Awaitable[str]]
+
+
+@dataclass
+class IssuedKeys:
+    """The keys `make_key` issued in this run, by (scopes, name), with their rows as first written."""
+
+    keys: dict[tuple[frozenset[str], str], str] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def pytest_configure() -> None:
+    """xdist's workers inherit the LINES and COLUMNS that GNU readline, once imported, exports in the controller
+    (80 x 24): the CLI's console would take that width for good when imported, whatever width a CLI test sets."""
+    for name in ("LINES", "COLUMNS"):
+        os.environ.pop(name, None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: xdist hands out the files in this order, so the longest ones start at once and the
+    many short ones fill the workers up at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
+    """Session-scoped, so that anyio runs every test and every async fixture of the run, the session's shared apps
+    too, on one event loop."""
     return "asyncio"
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database of this run's own, on the engine TEST_DATABASE_URL names (SQLite when unset)."""
+    """A migrated database of this run's (or this worker's) own, on the engine TEST_DATABASE_URL names."""
     with scratch_database(tmp_path_factory.mktemp("db"), "lr_test") as url:
         migrations.upgrade(url)
         yield url
@@ -49,70 +84,166 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("list_way", ["fast", "routes"], indirect=True)
 
 
-@pytest.fixture
-def settings(database_url: str, list_way: str) -> Settings:
-    return Settings(database_url=database_url, fast_lists=list_way == "fast")
-
-
-async def _empty_tables(app_engine: object) -> None:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-    assert isinstance(app_engine, AsyncEngine)
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
-    async with app_engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await connection.execute(text(f"DELETE FROM {table}"))
-
-
-KeyMaker = Callable[..., Awaitable[str]]
-# Live keys have distinct names: keys made without one are numbered.
+# Live keys have distinct names: keys issued afresh (with an expiry) are numbered.
 _key_numbers = itertools.count(1)
 
 
-def _forget_apps() -> None:
-    """Let a finished test's app be collected.
-
-    FastAPI memoizes how each dependency callable behaves in module-level LRU caches (4096 entries) keyed by
-    the callable; the closures an app creates for its own routes keep that app, its engine and its routes alive
-    through them. A process serves one app, so this costs nothing there; a test run creates hundreds of apps,
-    which would otherwise pile up (gigabytes, and a slow final garbage collection).
-    """
-    for name in ("_is_gen_callable_cached", "_is_async_gen_callable_cached", "_is_coroutine_callable_cached"):
-        cached = getattr(fastapi_dependencies, name, None)
-        if cached is not None:
-            cached.cache_clear()
+@pytest.fixture(scope="session")
+def default_settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app with its lifespan running; the database is emptied afterwards."""
+def settings(default_settings: Settings, list_way: str) -> Settings:
+    """The settings of the test's app (lists the `list_way` way). Override this fixture (in a class, a module or a
+    conftest) for an app of other settings: the tests of the same settings share one app."""
+    return default_settings.model_copy(update={"fast_lists": list_way == "fast"}, deep=True)
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[FastAPI]:
+    """An app for these settings, its lifespan running."""
     application = create_app(settings)
     async with LifespanManager(application):
-        try:
-            yield application
-        finally:
-            await _empty_tables(application.state.engine)
-    _forget_apps()
+        yield application
+
+
+@dataclass(frozen=True)
+class SharedApp:
+    """An app the tests of one settings share, and what a test could change on it, as it started."""
+
+    app: FastAPI
+    settings: Settings
+    routes: int
+
+    def changes(self) -> list[str]:
+        return [
+            change
+            for change, happened in [
+                ("changed app.state.settings", self.app.state.settings != self.settings),
+                ("added or removed routes", len(self.app.routes) != self.routes),
+                ("left dependency overrides", bool(self.app.dependency_overrides)),
+            ]
+            if happened
+        ]
+
+
+class SharedApps:
+    """The run's apps, one per distinct settings: each started when a test first needs it, all stopped at the end.
+
+    Building and starting an app takes longer than most tests: the default settings' one serves nearly every
+    test, and each class of tests with other settings gets one for all its tests."""
+
+    def __init__(self, stack: AsyncExitStack) -> None:
+        self._stack = stack
+        self.started: list[SharedApp] = []
+
+    async def get(self, settings: Settings) -> FastAPI:
+        for shared in self.started:
+            if shared.settings == settings:
+                return shared.app
+        application = await self._stack.enter_async_context(running(settings.model_copy(deep=True)))
+        self.started.append(SharedApp(application, settings.model_copy(deep=True), len(application.routes)))
+        return application
+
+
+SHARED_APPS = pytest.StashKey[SharedApps]()
+
+
+@pytest.fixture(scope="session")
+async def shared_apps(pytestconfig: pytest.Config) -> AsyncIterator[SharedApps]:
+    async with AsyncExitStack() as stack:
+        pytestconfig.stash[SHARED_APPS] = SharedApps(stack)
+        yield pytestconfig.stash[SHARED_APPS]
+        del pytestconfig.stash[SHARED_APPS]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """Once every fixture of the test is finalized (a monkeypatch undone too), each shared app must be as it
+    started: a test that needs an app otherwise overrides `settings`, or is marked `fresh_app`."""
+    yield
+    apps = item.config.stash.get(SHARED_APPS, None)
+    changes = [change for shared in (apps.started if apps else []) for change in shared.changes()]
+    if changes:
+        pytest.fail(f"{item.nodeid} changed a shared app: {', '.join(changes)}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def issued_keys() -> IssuedKeys:
+    return IssuedKeys()
+
+
+async def reset_data(engine: AsyncEngine, keys: IssuedKeys) -> None:
+    """Empty every table but the reference ones, then put back the keys `make_key` issued, as first written:
+    keys a test created through the API go, and a key a test revoked or used is new again.
+
+    DELETE on both engines: on PostgreSQL a TRUNCATE of these tables takes about 100 times longer (it replaces
+    each table's files), and no test needs the sequences restarted."""
+    async with engine.begin() as connection:
+        for table in DATA_TABLES:
+            await connection.execute(text(f"DELETE FROM {table}"))
+        if keys.rows:
+            await connection.execute(insert(ApiKey), keys.rows)
 
 
 @pytest.fixture
-async def make_key(app: FastAPI) -> KeyMaker:
-    """Issue a real API key in the test database: `await make_key("write", expires_at=…)`."""
+async def app(
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    default_settings: Settings,
+    shared_apps: SharedApps,
+    issued_keys: IssuedKeys,
+) -> AsyncIterator[FastAPI]:
+    """The app of the test's settings, its lifespan running: shared with the other tests of the same settings, or
+    one of the test's own for a test marked `fresh_app`. The database is reset afterwards."""
+    async with AsyncExitStack() as stack:
+        if request.node.get_closest_marker("fresh_app"):
+            application = await stack.enter_async_context(running(settings))
+        else:
+            application = await shared_apps.get(settings)
+        # Logging is process-wide, and was configured by the app built last.
+        configure_logging(settings)
+        yield application
+        await reset_data(application.state.engine, issued_keys)
+        configure_logging(default_settings)
+
+
+@pytest.fixture
+async def make_key(app: FastAPI, issued_keys: IssuedKeys) -> KeyMaker:
+    """A real API key in the test database: `await make_key("write", name="ops")`. Keys are issued once per run
+    and handed again for the same scopes and name (the reset puts them back as new); one with an `expires_at`
+    is issued afresh each time."""
 
     async def make(*scopes: str, name: str | None = None, expires_at: datetime | None = None) -> str:
+        if name is None:
+            fresh = expires_at is not None
+            name = f"tests {next(_key_numbers)}" if fresh else f"tests {' '.join(sorted(scopes))}"
+        wanted = (frozenset(scopes), name)
+        if expires_at is None and wanted in issued_keys.keys:
+            return issued_keys.keys[wanted]
+        if any(issued == name for _, issued in issued_keys.keys):
+            pytest.fail(f"make_key: a key named {name!r} was issued with other scopes; live keys have distinct names")
         async with app.state.sessionmaker() as session, session.begin():
-            _, key = await auth_service.create_key(
-                session,
-                name=name or f"tests {next(_key_numbers)}",
-                scopes=[Scope(s) for s in scopes],
-                expires_at=expires_at,
+            row, key = await auth_service.create_key(
+                session, name=name, scopes=[Scope(s) for s in scopes], expires_at=expires_at
             )
+            first_written = row.model_dump()
+        if expires_at is None:
+            issued_keys.keys[wanted] = key
+            issued_keys.rows.append(first_written)
         return key
 
     return make
+
+
+@pytest.fixture
+def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the command line at the test database, as a shell's DATABASE_URL would."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
     TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres pytest
 
-creates each database on that server (`<prefix>_<random>`) and drops it afterwards.
+creates each database on that server (`<prefix>_<random>`, `<prefix>_gw0_<random>` in xdist's worker gw0) and drops
+it afterwards. Each xdist worker is a run of its own: its own databases, never a neighbour's.
 """
 
 import asyncio
@@ -32,7 +33,8 @@ def scratch_database(folder: Path, prefix: str) -> Iterator[str]:
     if not server_url.startswith("postgresql"):
         yield f"sqlite+aiosqlite:///{folder / f'{prefix}.db'}"
         return
-    name = f"{prefix}_{secrets.token_hex(4)}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = "_".join(filter(None, [prefix, worker, secrets.token_hex(4)]))
     asyncio.run(_on_server(server_url, f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)

@@ -1,8 +1,12 @@
-"""Assertions shared by every test module."""
+"""Assertions and small helpers shared by every test module: problems, totals, keys' headers, the CLI."""
 
 from typing import Any
 
+import anyio
 import httpx2
+from typer.testing import CliRunner, Result
+
+from app.cli import cli
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -25,3 +29,13 @@ async def total(client: httpx2.AsyncClient, path: str) -> int:
     assert response.status_code == 200, response.text
     count: int = response.json()["total"]
     return count
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def invoke(*arguments: str) -> Result:
+    """Run the CLI in a worker thread: it runs its own event loop, as it does from a shell."""
+    runner = CliRunner(env={"COLUMNS": "200"})
+    return await anyio.to_thread.run_sync(runner.invoke, cli, list(arguments))

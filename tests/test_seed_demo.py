@@ -89,6 +89,7 @@ class TestDataset:
         assert all(paid[a] <= allocations[a]["amount_cents"] for a in paid)
 
 
+@pytest.mark.slow
 class TestSeedDemo:
     async def test_reproduces_the_press_release(self, client: httpx2.AsyncClient, settings: Settings) -> None:
         report = await seed(settings)

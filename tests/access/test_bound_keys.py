@@ -5,13 +5,11 @@ import httpx2
 import pytest
 
 from tests.access.conftest import World, row_counts
-from tests.auth.conftest import bearer, cli_database, invoke
 from tests.conftest import KeyMaker
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, bearer, invoke
 
 pytestmark = pytest.mark.anyio
 KEYS = "/api/v1/api-keys"
-__all__ = ["cli_database"]  # a fixture of tests/auth, used here too
 
 
 async def test_a_key_bound_to_labs_shows_them(http: httpx2.AsyncClient, world: World, make_key: KeyMaker) -> None:
@@ -45,7 +43,7 @@ async def test_a_key_bound_to_labs_shows_them(http: httpx2.AsyncClient, world: W
 async def test_bad_labs_are_refused_and_nothing_written(
     app: object, http: httpx2.AsyncClient, world: World, make_key: KeyMaker, body: dict[str, object], field: str
 ) -> None:
-    admin = bearer(await make_key("admin", "write", "funding", name="ops"))
+    admin = bearer(await make_key("admin", "write", "funding", name="money ops"))
     before = await row_counts(app)  # type: ignore[arg-type]
     assert_problem(await http.post(KEYS, json=body, headers=admin), 422, field)
     assert await row_counts(app) == before  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from tests.conftest import KeyMaker
 from tests.factories import create_lab
 from tests.servers import Server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 LOOPBACK = frozenset({"127.0.0.1", "localhost"})

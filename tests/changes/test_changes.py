@@ -113,6 +113,7 @@ class TestPaging:
         assert await feed(anonymous) == {"items": [], "next_cursor": "0"}
 
 
+@pytest.mark.slow
 class TestConcurrentFollower:
     """Writers commit concurrently on a real server (2 workers on PostgreSQL) while a follower polls the feed:
     at the end, what it collected is exactly the audit trail (every domain write, once, in seq order)."""

@@ -23,7 +23,7 @@ from tests.helpers import PROBLEM_JSON
 from tests.ops.processes import PrivateCluster, private_cluster
 from tests.servers import Server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 CLIENTS = 6
 PAUSE_SECONDS = 0.02

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import KeyMaker
 from tests.servers import Server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 HEADER = "external_id;name;kind;region\n"
 ROWS = 12_000

@@ -41,6 +41,8 @@ from app.main import create_app
 from tests import factories
 from tests.databases import scratch_database
 
+pytestmark = pytest.mark.slow
+
 SEED = 20_201_117
 FUZZ_EXAMPLES = 6
 STATEFUL_SCENARIOS = 25

@@ -202,6 +202,7 @@ class TestLocalImport:
             assert message in result.output, (args, result.output)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("cli_database")
 class TestRemoteImport:
     async def test_loads_through_the_api(

@@ -15,7 +15,7 @@ import pytest
 from tests.factories import create_allocation, create_lab, create_stream
 from tests.helpers import assert_problem
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 ALLOCATIONS = "/api/v1/allocations"
 STREAMS = "/api/v1/funding-streams"

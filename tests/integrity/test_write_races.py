@@ -10,7 +10,7 @@ import pytest
 from tests.factories import create_lab
 from tests.helpers import assert_problem
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 RACERS = 20
 

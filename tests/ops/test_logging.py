@@ -35,7 +35,7 @@ class TestJsonLines:
     async def test_every_line_is_json_and_every_request_has_one_access_line_with_its_id(
         self, app: FastAPI, anonymous: httpx2.AsyncClient, make_key: KeyMaker, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        key = await make_key("read", "write", name="integrating app")
+        key = await make_key("read", "write", "funding", "publish", name="integrating app")
         keyed = {"Authorization": f"Bearer {key}"}
         capsys.readouterr()
         responses = [

@@ -42,7 +42,7 @@ async def http(app_on_cluster: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
         yield client
 
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 class TestReadinessThroughADatabaseRestart:

@@ -19,10 +19,11 @@ pytestmark = pytest.mark.anyio
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
 
-@pytest.fixture
-async def http(settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
-    """A client on an app with two test-only routes: one that shows request.state.request_id, one that fails."""
-    application = create_app(settings)
+@pytest.fixture(scope="module")
+async def http(default_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client on an app of the module's own with two test-only routes: one that shows request.state.request_id,
+    one that fails."""
+    application = create_app(default_settings)
 
     async def show(request: Request) -> dict[str, str]:
         return {"request_id": request.state.request_id}

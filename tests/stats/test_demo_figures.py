@@ -1,15 +1,39 @@
 """The demo dataset, read back through the stats endpoints, gives the press release's figures."""
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx2
 import pytest
 
+from app.core import migrations
 from app.core.config import Settings
 from app.demo.dataset import CAMPAIGN_FORMATS, CAMPAIGN_SLUG, CAMPAIGN_THEMES
 from app.demo.seed import seed
+from tests.conftest import running
+from tests.databases import scratch_database
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database of the module's own: the shared one is emptied after every test."""
+    with scratch_database(tmp_path_factory.mktemp("demo"), "lr_demo") as url:
+        migrations.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def demo(demo_database: str) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client on an app over the demo dataset, seeded once (seeding takes seconds): the tests only read."""
+    settings = Settings(database_url=demo_database)
+    await seed(settings)
+    async with (
+        running(settings) as application,
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=application), base_url="http://test") as http,
+    ):
+        yield http
 
 
 async def get(client: httpx2.AsyncClient, path: str, **params: Any) -> dict[str, Any]:
@@ -19,39 +43,33 @@ async def get(client: httpx2.AsyncClient, path: str, **params: Any) -> dict[str,
     return body
 
 
-async def test_the_press_release_figures(client: httpx2.AsyncClient, settings: Settings) -> None:
-    await seed(settings)
-
-    overview = await get(client, "overview")
+async def test_the_press_release_figures(demo: httpx2.AsyncClient) -> None:
+    overview = await get(demo, "overview")
     assert (overview["labs_funded"], overview["projects_and_actions"], overview["training_sessions"]) == (9, 198, 500)
     assert 20_000 <= overview["people_reached"] < 100_000
     assert overview["people_reached"] == (
         overview["users_involved"] + overview["agents_involved"] + overview["participants"]
     )
 
-    campaign = await get(client, "events", campaign=CAMPAIGN_SLUG, group_by="theme")
+    campaign = await get(demo, "events", campaign=CAMPAIGN_SLUG, group_by="theme")
     assert campaign["total"] == 356
     by_theme = {g["key"]: g["count"] for g in campaign["groups"]}
     assert (by_theme["service-usager"], by_theme["innovation-manageriale"], by_theme["territorial"]) == (100, 66, 57)
     assert by_theme == CAMPAIGN_THEMES
     assert [g["key"] for g in campaign["groups"][:3]] == ["service-usager", "innovation-manageriale", "territorial"]
-    by_format = await get(client, "events", campaign=CAMPAIGN_SLUG, group_by="format")
+    by_format = await get(demo, "events", campaign=CAMPAIGN_SLUG, group_by="format")
     assert {g["key"]: g["count"] for g in by_format["groups"]} == CAMPAIGN_FORMATS
-    by_month = await get(client, "events", campaign=CAMPAIGN_SLUG, group_by="month")
+    by_month = await get(demo, "events", campaign=CAMPAIGN_SLUG, group_by="month")
     assert [(g["key"], g["label"], g["count"]) for g in by_month["groups"]] == [("2020-11", "novembre 2020", 356)]
 
 
-async def test_no_training_session_was_cancelled(client: httpx2.AsyncClient, settings: Settings) -> None:
-    await seed(settings)
-
-    formations = await get(client, "events", format="formation")
+async def test_no_training_session_was_cancelled(demo: httpx2.AsyncClient) -> None:
+    formations = await get(demo, "events", format="formation")
     assert (formations["total"], formations["training_sessions"], formations["cancelled"]) == (500, 500, 0)
 
 
-async def test_coverage_and_funding(client: httpx2.AsyncClient, settings: Settings) -> None:
-    await seed(settings)
-
-    coverage = await get(client, "coverage")
+async def test_coverage_and_funding(demo: httpx2.AsyncClient) -> None:
+    coverage = await get(demo, "coverage")
     cities = {r["code"]: [lab["city"] for lab in r["active_labs"]] for r in coverage["regions"]}
     assert (cities["75"], cities["53"], cities["32"], cities["76"]) == (
         ["Bordeaux"],
@@ -64,9 +82,9 @@ async def test_coverage_and_funding(client: httpx2.AsyncClient, settings: Settin
     assert "28" in uncovered
     assert uncovered == [code for code, labs in cities.items() if not labs]
 
-    funding = await get(client, "funding", group_by="lab", status="committed")
+    funding = await get(demo, "funding", group_by="lab", status="committed")
     assert len([g for g in funding["groups"] if g["key"] is not None]) == 9
-    streams = await get(client, "funding")
+    streams = await get(demo, "funding")
     assert [g["key"] for g in streams["groups"]] == ["FTAP", "RELANCE"]
     for stream in streams["groups"]:
         assert stream["remaining_cents"] == stream["envelope_cents"] - stream["committed_cents"]

@@ -85,7 +85,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 @pytest.fixture
 async def admin(client: httpx2.AsyncClient, make_key: KeyMaker) -> dict[str, str]:
     """Headers of an admin key (the `client` fixture keeps its write key for domain data)."""
-    return {"Authorization": f"Bearer {await make_key('admin', name='ops')}"}
+    return {"Authorization": f"Bearer {await make_key('admin', name='admin only')}"}
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ async def test_drafts_reach_only_the_subscriptions_that_may_see_them(
     client: httpx2.AsyncClient, make_key: KeyMaker, receiver: Receiver, dispatcher: Dispatcher
 ) -> None:
     lab = await create_lab(client, slug="lab-atelier")
-    admin_only = {"Authorization": f"Bearer {await make_key('admin', name='ops')}"}
+    admin_only = {"Authorization": f"Bearer {await make_key('admin', name='admin only')}"}
     moderator = {"Authorization": f"Bearer {await make_key('admin', 'read', 'write', 'publish', name='moderation')}"}
     created = await client.post(
         "/api/v1/api-keys",

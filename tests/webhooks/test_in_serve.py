@@ -10,7 +10,7 @@ from tests.factories import create_lab
 from tests.servers import serve
 from tests.webhooks.conftest import Receiver
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 async def test_serve_delivers_with_the_setting(database_url: str, make_key: KeyMaker, receiver: Receiver) -> None:

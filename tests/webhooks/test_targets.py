@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx2
@@ -137,11 +137,15 @@ class TestOneBadDeliveryStopsNoOther:
 
 
 @pytest.fixture
-def strict(app: FastAPI, settings: Settings) -> Settings:
-    """The production rule: private, loopback and reserved targets are refused (the other tests allow them)."""
+def strict(app: FastAPI, settings: Settings) -> Iterator[Settings]:
+    """The production rule: private, loopback and reserved targets are refused (the other tests allow them); the
+    shared app gets its settings back afterwards."""
     refusing = settings.model_copy(update={"webhook_allow_private_urls": False})
     app.state.settings = refusing
-    return refusing
+    try:
+        yield refusing
+    finally:
+        app.state.settings = settings
 
 
 class TestLoopbackInIpv6Forms:

@@ -132,8 +132,11 @@ class TestSubscriptions:
         self, app: FastAPI, client: httpx2.AsyncClient, admin: dict[str, str], settings: Settings, url: str
     ) -> None:
         app.state.settings = settings.model_copy(update={"webhook_allow_private_urls": False})
-        assert_problem(await client.post(HOOKS, json={"url": url, "event_types": ["*"]}, headers=admin), 422, "url")
-        assert await count(app, WebhookSubscription) == 0
+        try:
+            assert_problem(await client.post(HOOKS, json={"url": url, "event_types": ["*"]}, headers=admin), 422, "url")
+            assert await count(app, WebhookSubscription) == 0
+        finally:
+            app.state.settings = settings
 
     async def test_admin_scope_is_required(
         self, client: httpx2.AsyncClient, anonymous: httpx2.AsyncClient, make_key: KeyMaker
@@ -344,6 +347,7 @@ class TestSeveralDispatchers:
             assert versions == [1, 2]
 
 
+@pytest.mark.slow
 class TestWorkerCommand:
     async def test_lab_registry_worker_delivers_and_stops_on_sigterm(
         self, client: httpx2.AsyncClient, admin: dict[str, str], receiver: Receiver, database_url: str
