@@ -3,16 +3,17 @@ transaction dies with it, so nothing of it is stored (nor its audit trail), and 
 restarted server completes, with every row once. Sent with an Idempotency-Key, the retry with the same key is
 409 while the first could still be running, then runs the import.
 
-The file is streamed and stalls part-way, after whole batches (2000 rows each), until the server has handled
-them all and waits for more: on PostgreSQL the test also sees the open transaction's row locks on the table, so
-the kill surely lands after rows were written and before the commit. The rest of the file then goes to the dead
-server, and the client sees the connection fail.
+An import reads its whole upload before it writes (docs/imports.md), so the kill must land while it writes. On
+PostgreSQL the test holds a lock on one stored row the file changes, half-way through it: the import writes the
+rows before it, then waits; the test sees it waiting with rows written (its row locks on the table), and kills
+the server. On SQLite, whose uncommitted rows nobody else sees, the test kills the server once the import holds
+the database's write lock and has spilled pages of its transaction to the write-ahead log.
 """
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 HEADER = "external_id;name;kind;region\n"
 ROWS = 12_000
 CHUNK_ROWS = 500
+SPILLED_BYTES = 1_000_000
 IMPORT_TIMEOUT = 300.0
 
 
@@ -38,79 +40,76 @@ def _organization(number: int, *, label: str = "Commune", kind: str = "collectiv
     return f"crash-{number:06d};{label} {number:06d};{kind};53\n"
 
 
-@dataclass(frozen=True)
-class Stall:
-    """Where a streamed file stops, after `after` rows (a multiple of CHUNK_ROWS), until `resume` is set;
-    `reached` is set on getting there."""
-
-    after: int
-    reached: asyncio.Event = field(default_factory=asyncio.Event)
-    resume: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-async def _body(lines: Sequence[str], stall: Stall | None = None) -> AsyncIterator[bytes]:
+async def _body(lines: Sequence[str]) -> AsyncIterator[bytes]:
     """The CSV file, in chunks of CHUNK_ROWS rows."""
     yield HEADER.encode()
     for start in range(0, len(lines), CHUNK_ROWS):
-        if stall is not None and start == stall.after:
-            stall.reached.set()
-            await stall.resume.wait()
         yield "".join(lines[start : start + CHUNK_ROWS]).encode()
 
 
-def _cpu_ticks(pid: int) -> int:
-    """User and system CPU time the process used, in clock ticks (/proc/PID/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-async def _until_idle(pid: int, *, quiet: float = 0.5, timeout: float = 120) -> None:
-    """Until the process uses no CPU for `quiet` seconds: it handled what it was sent and waits for more."""
-    deadline = time.monotonic() + timeout
-    ticks = _cpu_ticks(pid)
-    while time.monotonic() < deadline:
-        await asyncio.sleep(quiet)
-        ticks, before = _cpu_ticks(pid), ticks
-        if ticks == before:
-            return
-    raise AssertionError(f"the server was still busy after {timeout} s")
-
-
-async def _rows_locked_by_another_transaction(engine: AsyncEngine) -> bool:
-    """PostgreSQL: another session of this database holds the lock an INSERT or UPDATE takes on organizations."""
+async def _writing_while_blocked(engine: AsyncEngine) -> bool:
+    """PostgreSQL: another session of this database holds the lock an INSERT or UPDATE takes on organizations (it
+    wrote rows) and waits for a row lock (the test's)."""
     async with engine.connect() as connection:
-        locked = await connection.scalar(
+        found = await connection.scalar(
             text(
                 "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "JOIN pg_stat_activity a ON a.pid = l.pid "
                 "WHERE c.relname = 'organizations' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid() "
-                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+                "AND a.datname = current_database() AND a.wait_event_type = 'Lock')"
             )
         )
-    return bool(locked)
+    return bool(found)
+
+
+def _sqlite_writing(database: Path, wal_before: int) -> bool:
+    """SQLite: another connection holds the write lock, and its transaction has grown the write-ahead log by
+    pages of rows (a spill: nothing of it is committed)."""
+    probe = sqlite3.connect(database, timeout=0)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.rollback()
+        return False
+    except sqlite3.OperationalError:
+        wal = database.with_name(database.name + "-wal")
+        return wal.exists() and wal.stat().st_size > wal_before + SPILLED_BYTES
+    finally:
+        probe.close()
 
 
 async def _kill_during_import(
-    server: Server, key: str, lines: Sequence[str], *, atomic: bool, stall_after: int, engine: AsyncEngine
+    server: Server, key: str, lines: Sequence[str], *, atomic: bool, held: str, engine: AsyncEngine
 ) -> None:
-    """Stream `lines` to an import, stall after `stall_after` rows, wait until they are written, kill the server."""
-    stall = Stall(stall_after)
+    """Send the file to an import and kill the server while it writes: on PostgreSQL, blocked behind the test's
+    lock on the stored row `held` (an external id the file changes); on SQLite, once it spills rows."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv"}
-    async with httpx2.AsyncClient(base_url=server.base_url, headers=headers, timeout=IMPORT_TIMEOUT) as http:
-        request = asyncio.create_task(
-            http.post(
-                "/api/v1/imports/organizations", params={"atomic": str(atomic).lower()}, content=_body(lines, stall)
+    postgresql = engine.dialect.name == "postgresql"
+    database = Path(engine.url.database or "")
+    wal_before = (
+        0
+        if postgresql or not database.with_name(database.name + "-wal").exists()
+        else (database.with_name(database.name + "-wal").stat().st_size)
+    )
+    async with engine.connect() as blocker, blocker.begin():
+        if postgresql:
+            locked = await blocker.execute(
+                text("SELECT id FROM organizations WHERE external_id = :held FOR UPDATE"), {"held": held}
             )
-        )
-        async with asyncio.timeout(IMPORT_TIMEOUT):
-            await stall.reached.wait()
-        await _until_idle(server.process.pid)
-        assert not request.done(), "the server answered before the file was whole"
-        if engine.dialect.name == "postgresql":
-            assert await _rows_locked_by_another_transaction(engine), "the import had written nothing yet"
-        server.kill()
-        stall.resume.set()
-        with pytest.raises(httpx2.TransportError):
-            await request
+            assert locked.first() is not None, f"no stored row {held} to hold"
+        async with httpx2.AsyncClient(base_url=server.base_url, headers=headers, timeout=IMPORT_TIMEOUT) as http:
+            request = asyncio.create_task(
+                http.post("/api/v1/imports/organizations", params={"atomic": str(atomic).lower()}, content=_body(lines))
+            )
+            async with asyncio.timeout(IMPORT_TIMEOUT):
+                while not (
+                    await _writing_while_blocked(engine) if postgresql else _sqlite_writing(database, wal_before)
+                ):
+                    assert not request.done(), f"the import ended before the kill: {(await request).text[:500]}"
+                    await asyncio.sleep(0.01)
+            server.kill()
+            with pytest.raises(httpx2.TransportError):
+                await request
+        await blocker.rollback()
 
 
 async def _import(base_url: str, key: str, lines: Sequence[str], *, atomic: bool) -> dict[str, Any]:
@@ -152,34 +151,39 @@ async def _names(engine: AsyncEngine) -> set[str]:
 async def test_a_kill_during_an_atomic_import_stores_nothing_and_a_rerun_completes(
     database_url: str, app: FastAPI, make_key: KeyMaker
 ) -> None:
+    """One row is stored beforehand, under another name, which the file changes half-way through."""
     key = await make_key("read", "write")
     engine: AsyncEngine = app.state.engine
+    held = ROWS // 2
     lines = [_organization(n) for n in range(ROWS)]
     with Server(database_url) as server:
-        await _kill_during_import(server, key, lines, atomic=True, stall_after=6_000, engine=engine)
+        before = await _import(server.base_url, key, [_organization(held, label="Ancienne commune")], atomic=True)
+        assert before["created"] == 1
+        await _kill_during_import(server, key, lines, atomic=True, held=f"crash-{held:06d}", engine=engine)
 
     with Server(database_url) as restarted:
-        assert await _stored(engine) == (0, 0, 0)
+        assert await _stored(engine) == (1, 1, 1)
+        assert await _names(engine) == {f"Ancienne commune {held:06d}"}
         report = await _import(restarted.base_url, key, lines, atomic=True)
-    assert (report["read"], report["created"], report["updated"], report["rejected"]) == (ROWS, ROWS, 0, 0)
-    assert await _stored(engine) == (ROWS, ROWS, ROWS)
+    assert (report["read"], report["created"], report["updated"], report["rejected"]) == (ROWS, ROWS - 1, 1, 0)
+    assert await _stored(engine) == (ROWS, ROWS, ROWS + 1)
 
 
 async def test_a_kill_during_a_non_atomic_import_loses_all_of_it_and_a_rerun_completes_without_duplicates(
     database_url: str, app: FastAPI, make_key: KeyMaker
 ) -> None:
-    """Rows loaded before are updated by the file, which also creates the rest and holds a few bad rows; the
-    killed import rolls back its updates as well as its creates."""
+    """Rows loaded before are updated by the end of the file, which first creates the rest and holds a few bad
+    rows; the killed import rolls back its creates as well as its updates."""
     key = await make_key("read", "write")
     engine: AsyncEngine = app.state.engine
     loaded = 2_000
     bad = {n for n in range(loaded, ROWS) if n % 1_000 == 500}
-    lines = [_organization(n, label="Commune renommée") for n in range(loaded)]
-    lines += [_organization(n, kind="inconnue" if n in bad else "collectivite") for n in range(loaded, ROWS)]
+    lines = [_organization(n, kind="inconnue" if n in bad else "collectivite") for n in range(loaded, ROWS)]
+    lines += [_organization(n, label="Commune renommée") for n in range(loaded)]
     with Server(database_url) as server:
         first = await _import(server.base_url, key, [_organization(n) for n in range(loaded)], atomic=False)
         assert first["created"] == loaded
-        await _kill_during_import(server, key, lines, atomic=False, stall_after=6_000, engine=engine)
+        await _kill_during_import(server, key, lines, atomic=False, held=f"crash-{loaded // 2:06d}", engine=engine)
 
     with Server(database_url) as restarted:
         assert await _stored(engine) == (loaded, loaded, loaded)
@@ -188,7 +192,7 @@ async def test_a_kill_during_a_non_atomic_import_loses_all_of_it_and_a_rerun_com
     assert report["read"] == ROWS
     assert (report["created"], report["updated"], report["unchanged"]) == (ROWS - loaded - len(bad), loaded, 0)
     assert report["rejected"] == len(bad)
-    assert sorted(error["line"] for error in report["errors"]) == sorted(n + 2 for n in bad)
+    assert sorted(error["line"] for error in report["errors"]) == sorted(n - loaded + 2 for n in bad)
     assert await _stored(engine) == (ROWS - len(bad), ROWS - len(bad), ROWS - len(bad) + loaded)
     renamed = {f"Commune renommée {n:06d}" for n in range(loaded)}
     assert await _names(engine) == renamed | {f"Commune {n:06d}" for n in range(loaded, ROWS) if n not in bad}
