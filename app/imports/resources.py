@@ -147,7 +147,8 @@ class EventRules(PublishedRules):
 
 
 class ProjectRules(PublishedRules):
-    """Region from the lab, secondary themes that exist, the lifecycle, and the status history."""
+    """Region from the lab, secondary themes that exist, the lifecycle and its dated phases (`status_since`), and
+    the status history."""
 
     noun = projects.SPEC.noun
     entity_type = projects.SPEC.entity_type
@@ -156,6 +157,7 @@ class ProjectRules(PublishedRules):
         super().__init__(session)
         self.themes: set[str] | None = None
         self.moves: dict[uuid.UUID, str | None] = {}
+        self.today = project_rules.today()
 
     async def prepare(self, rows: list[Any]) -> None:
         if self.themes is None:
@@ -172,13 +174,25 @@ class ProjectRules(PublishedRules):
                 raise RowError("secondary_themes", f"no theme '{code}'")
         self.publication(row)
         existing = row.existing
+        status = ProjectStatus(values["status"])
+        current = None
+        if existing is not None:
+            current = project_rules.Phase(ProjectStatus(existing["status"]), existing["status_since"])
+            if status != current.status:
+                refusal = project_rules.move_refusal(current.status, status)
+                if refusal is not None:
+                    raise RowError("status", refusal)
+        # An empty cell gives no day: the stored one dates the current phase, not the one a change starts.
+        since = values.get("status_since") if "status_since" in row.given else None
+        phase, refusal = project_rules.next_phase(current, status, since, self.today)
+        if refusal is not None:
+            raise RowError("status_since", refusal)
+        kept = phase or current
+        assert kept is not None
+        values["status_since"] = kept.since
         if existing is None:
             return
-        status = ProjectStatus(values["status"])
-        if status != existing["status"]:
-            refusal = project_rules.move_refusal(ProjectStatus(existing["status"]), status)
-            if refusal is not None:
-                raise RowError("status", refusal)
+        if phase is not None:
             self.moves[existing["id"]] = existing["status"]
         original = values.get("replicates_project_id")
         if original is not None and original != existing["replicates_project_id"]:
@@ -188,7 +202,13 @@ class ProjectRules(PublishedRules):
     async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
         await super().written(creates, updates, actor)
         changes = [
-            {"project_id": row["id"], "from_status": None, "to_status": str(row["status"]), "at": row["updated_at"]}
+            {
+                "project_id": row["id"],
+                "from_status": None,
+                "to_status": str(row["status"]),
+                "effective_on": row["status_since"],
+                "at": row["updated_at"],
+            }
             for row in creates
         ]
         changes += [
@@ -196,6 +216,7 @@ class ProjectRules(PublishedRules):
                 "project_id": row["id"],
                 "from_status": self.moves.pop(row["id"]),
                 "to_status": str(row["status"]),
+                "effective_on": row["status_since"],
                 "at": row["updated_at"],
             }
             for row in updates
