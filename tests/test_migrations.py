@@ -228,8 +228,14 @@ def test_existing_project_histories_get_their_phase_days(fresh_url: str) -> None
     migrations.upgrade(fresh_url, "0009")
     started, unstarted = uuid.uuid4(), uuid.uuid4()
     loaded, moved = datetime(2026, 1, 5, 10, tzinfo=UTC), datetime(2026, 2, 10, 23, 30, tzinfo=UTC)
-    project = {"kind": "project", "theme_code": "design", "publication": "published", "search_text": "", "version": 1}
-    projects = [
+    project: dict[str, Any] = {
+        "kind": "project",
+        "theme_code": "design",
+        "publication": "published",
+        "search_text": "",
+        "version": 1,
+    }
+    projects: list[dict[str, Any]] = [
         {
             **project,
             "id": started,
@@ -240,7 +246,7 @@ def test_existing_project_histories_get_their_phase_days(fresh_url: str) -> None
         },
         {**project, "id": unstarted, "slug": "unstarted", "title": "B", "status": "exploring", "starts_on": None},
     ]
-    changes = [
+    changes: list[dict[str, Any]] = [
         {"project_id": started, "from_status": None, "to_status": "exploring", "at": loaded},
         {"project_id": started, "from_status": "exploring", "to_status": "designing", "at": moved},
         {"project_id": unstarted, "from_status": None, "to_status": "exploring", "at": loaded},
