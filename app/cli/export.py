@@ -16,7 +16,7 @@ from app.core.security import ROOT
 from app.events.calendar import ics_chunks
 from app.events.schemas import EventFilters
 from app.events.service import EVENTS
-from app.exports.csv import Separator
+from app.exports.csv import Dialect, Separator
 from app.funding import scdl
 from app.funding.schemas import AllocationFilters
 from app.funding.service import ALLOCATIONS, STREAMS
@@ -35,6 +35,8 @@ SOURCES: dict[str, Listing] = {
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
+    xlsx = "xlsx"
+    ods = "ods"
     ics = "ics"
     geojson = "geojson"
     scdl = "scdl"
@@ -67,7 +69,7 @@ def parse_filters(items: list[str]) -> dict[str, str]:
 
 
 def _plan(
-    resource: str, fmt: ExportFormat, filters: Mapping[str, str], separator: Separator
+    resource: str, fmt: ExportFormat, filters: Mapping[str, str], separator: Separator, dialect: Dialect
 ) -> tuple[Callable[[AsyncEngine], AsyncIterator[bytes]], bool]:
     """What to stream, and whether it is SCDL (whose incomplete rows are counted). The command line reads as the
     root of trust: what is published unless a filter asks for more (`--filter publication=any`)."""
@@ -90,7 +92,7 @@ def _plan(
     if fmt is ExportFormat.scdl:
         assert isinstance(params, AllocationFilters)
         return (lambda engine: scdl.scdl_chunks(engine, params)), True
-    return (lambda engine: source.export_chunks(engine, params, ROOT, fmt.value, separator)), False
+    return (lambda engine: source.export_chunks(engine, params, ROOT, fmt.value, separator, None, dialect)), False
 
 
 async def _calendar(engine: AsyncEngine, params: EventFilters) -> AsyncIterator[bytes]:
@@ -111,9 +113,10 @@ async def export_to_file(
     filters: Mapping[str, str],
     path: Path,
     separator: Separator = Separator.comma,
+    dialect: Dialect = Dialect.standard,
 ) -> ExportSummary:
     """Stream the export into `path`, read a chunk at a time (no lock held while it runs)."""
-    chunks, is_scdl = _plan(resource, fmt, filters, separator)
+    chunks, is_scdl = _plan(resource, fmt, filters, separator, dialect)
     engine = create_engine(settings)
     written = 0
     try:
