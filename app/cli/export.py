@@ -8,27 +8,21 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.campaigns.service import CAMPAIGNS
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import InvalidInput
 from app.core.security import ROOT
 from app.events.calendar import ics_chunks
 from app.events.schemas import EventFilters
-from app.events.service import EVENTS
 from app.exports.csv import Dialect, Separator
 from app.funding import scdl
 from app.funding.schemas import AllocationFilters
-from app.funding.service import ALLOCATIONS, STREAMS
 from app.labs.schemas import LabFilters
-from app.labs.service import LABS, geojson_chunks
+from app.labs.service import geojson_chunks
 from app.lists.listing import Listing
-from app.organizations.service import ORGANIZATIONS
-from app.projects.service import PROJECTS
+from app.opendata.package import LISTINGS
 
-SOURCES: dict[str, Listing] = {
-    listing.name: listing for listing in (ORGANIZATIONS, LABS, STREAMS, ALLOCATIONS, PROJECTS, CAMPAIGNS, EVENTS)
-}
+SOURCES: dict[str, Listing] = {listing.name: listing for listing in LISTINGS}
 """The lists the CLI exports by name (`--resource`)."""
 
 
