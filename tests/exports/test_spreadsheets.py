@@ -4,6 +4,7 @@ beside their zone, drafts never shown to anonymous callers; and CSV in the `exce
 
 import csv
 import io
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.exports import sheets
 from app.exports.sheets import ODS_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from app.exports.tables import table_chunks
 from tests.factories import create_allocation, create_event, create_lab, create_stream
 from tests.helpers import assert_problem
 
@@ -192,3 +195,22 @@ class TestVisibility:
 
         assert titles(public) == {"Publié"}
         assert titles(keyed) == {"Publié", "Brouillon"}
+
+
+class TestFullSheets:
+    @pytest.mark.parametrize("output", ["xlsx", "ods"])
+    async def test_rows_beyond_a_sheet_go_on_in_the_next(self, monkeypatch: pytest.MonkeyPatch, output: str) -> None:
+        monkeypatch.setattr(sheets, "MAX_ROWS", 3)
+
+        async def rows() -> AsyncIterator[list[Any]]:
+            for n in range(5):
+                yield [n, f"ligne {n}"]
+
+        content = b"".join([chunk async for chunk in table_chunks(output, "events", ["n", "label"], rows())])
+        if output == "xlsx":
+            book = openpyxl.load_workbook(io.BytesIO(content))
+            found = {sheet.title: [row[0] for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+        else:
+            frames = pd.read_excel(io.BytesIO(content), engine="odf", sheet_name=None)
+            found = {title: ["n", *frame["n"].tolist()] for title, frame in frames.items()}
+        assert found == {"events": ["n", 0, 1], "events (2)": ["n", 2, 3], "events (3)": ["n", 4]}
