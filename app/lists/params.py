@@ -93,9 +93,6 @@ def export_requested(request: Request) -> tuple[str, Separator] | None:
 
 
 LIST_EXPORTS: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "A page as JSON; the whole list as CSV (`output=csv`) or JSON Lines (`output=jsonl`).",
-        "content": {"text/csv": {"schema": {"type": "string"}}, JSONL_MEDIA_TYPE: {"schema": {"type": "string"}}},
-    }
+    200: {"description": "A page as JSON, or the whole list in the `output` asked for"}
 }
-"""The `responses=` entry of a list route: its exports are answers too, under their own media types."""
+"""The `responses=` entry of a list route; its exports' media types are added from app.exports.outputs."""
