@@ -48,6 +48,7 @@ REQUEST_BODY: dict[str, Any] = {
                     }
                 },
                 "required": [FILE_FIELD],
+                "additionalProperties": False,
             },
             "encoding": {FILE_FIELD: {"contentType": "text/csv, application/x-ndjson, application/octet-stream"}},
         },
