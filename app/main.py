@@ -62,7 +62,10 @@ _HEADERS: dict[str, dict[str, Any]] = {
         "description": 'The next page, `<URL>; rel="next"` (RFC 8288), while there is one.',
         "schema": {"type": "string"},
     },
-    "Location": {"description": "The URL of the item created.", "schema": {"type": "string", "format": "uri"}},
+    "Location": {
+        "description": "The URL of the item created.",
+        "schema": {"type": "string", "format": "uri-reference"},
+    },
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 0}},
 }
 """Response headers, declared once under components/headers and referenced where they are sent."""
