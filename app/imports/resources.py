@@ -9,6 +9,7 @@ so a file cannot overspend an envelope or an allocation any more than single wri
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -135,6 +136,10 @@ class EventRules(PublishedRules):
     noun = events.SPEC.noun
     entity_type = events.SPEC.entity_type
 
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.campaigns: dict[uuid.UUID, Campaign | None] = {}
+
     async def complete(self, row: Any) -> None:
         refs = row.values.get("_refs", {})
         holder = refs.get("lab_id") or refs.get("organizer_organization_id")
@@ -143,11 +148,48 @@ class EventRules(PublishedRules):
         except InvalidInput as exc:
             error = exc.errors[0]
             raise RowError(str(error.loc[0]), error.msg) from None
+        await self.within_campaign(row.values)
         self.publication(row)
+
+    async def within_campaign(self, values: dict[str, Any]) -> None:
+        """The event lies within its campaign's dates, as `create_event` checks; each campaign read once."""
+        campaign_id = values.get("campaign_id")
+        if campaign_id is None:
+            return
+        if campaign_id not in self.campaigns:
+            self.campaigns[campaign_id] = await self.session.get(Campaign, campaign_id)
+        campaign = self.campaigns[campaign_id]
+        if campaign is None:
+            return
+        refusal = event_rules.campaign_refusal(
+            [(values["starts_at"], values["ends_at"])],
+            ZoneInfo(values["timezone"]),
+            campaign.slug,
+            campaign.starts_on,
+            campaign.ends_on,
+        )
+        if refusal is not None:
+            raise RowError("campaign_id", refusal)
+
+
+class CampaignRules(Rules):
+    """New dates leave none of the campaign's events outside them, as `replace_campaign` checks."""
+
+    async def complete(self, row: Any) -> None:
+        existing, values = row.existing, row.values
+        if existing is None or (values["starts_on"], values["ends_on"]) == (existing["starts_on"], existing["ends_on"]):
+            return
+        campaign = await self.session.get(Campaign, existing["id"])
+        assert campaign is not None
+        outside = await events.outside_campaign(self.session, campaign, values["starts_on"], values["ends_on"])
+        refusal = event_rules.campaign_change_refusal(existing["slug"], values["starts_on"], values["ends_on"], outside)
+        if refusal is not None:
+            raise RowError("starts_on" if values["starts_on"] != existing["starts_on"] else "ends_on", refusal)
 
 
 class ProjectRules(PublishedRules):
-    """Region from the lab, secondary themes that exist, the lifecycle, and the status history."""
+    """Region from the lab, secondary themes that exist, the lifecycle and its dated phases (`status_since`), and
+    the status history."""
 
     noun = projects.SPEC.noun
     entity_type = projects.SPEC.entity_type
@@ -156,6 +198,7 @@ class ProjectRules(PublishedRules):
         super().__init__(session)
         self.themes: set[str] | None = None
         self.moves: dict[uuid.UUID, str | None] = {}
+        self.today = project_rules.today()
 
     async def prepare(self, rows: list[Any]) -> None:
         if self.themes is None:
@@ -172,13 +215,25 @@ class ProjectRules(PublishedRules):
                 raise RowError("secondary_themes", f"no theme '{code}'")
         self.publication(row)
         existing = row.existing
+        status = ProjectStatus(values["status"])
+        current = None
+        if existing is not None:
+            current = project_rules.Phase(ProjectStatus(existing["status"]), existing["status_since"])
+            if status != current.status:
+                refusal = project_rules.move_refusal(current.status, status)
+                if refusal is not None:
+                    raise RowError("status", refusal)
+        # An empty cell gives no day: the stored one dates the current phase, not the one a change starts.
+        since = values.get("status_since") if "status_since" in row.given else None
+        phase, refusal = project_rules.next_phase(current, status, since, self.today)
+        if refusal is not None:
+            raise RowError("status_since", refusal)
+        kept = phase or current
+        assert kept is not None
+        values["status_since"] = kept.since
         if existing is None:
             return
-        status = ProjectStatus(values["status"])
-        if status != existing["status"]:
-            refusal = project_rules.move_refusal(ProjectStatus(existing["status"]), status)
-            if refusal is not None:
-                raise RowError("status", refusal)
+        if phase is not None:
             self.moves[existing["id"]] = existing["status"]
         original = values.get("replicates_project_id")
         if original is not None and original != existing["replicates_project_id"]:
@@ -188,7 +243,13 @@ class ProjectRules(PublishedRules):
     async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
         await super().written(creates, updates, actor)
         changes = [
-            {"project_id": row["id"], "from_status": None, "to_status": str(row["status"]), "at": row["updated_at"]}
+            {
+                "project_id": row["id"],
+                "from_status": None,
+                "to_status": str(row["status"]),
+                "effective_on": row["status_since"],
+                "at": row["updated_at"],
+            }
             for row in creates
         ]
         changes += [
@@ -196,6 +257,7 @@ class ProjectRules(PublishedRules):
                 "project_id": row["id"],
                 "from_status": self.moves.pop(row["id"]),
                 "to_status": str(row["status"]),
+                "effective_on": row["status_since"],
                 "at": row["updated_at"],
             }
             for row in updates
@@ -405,7 +467,7 @@ SPECS: dict[ImportResource, ImportSpec] = {
         natural_key=("project_id", "organization_id", "role"),
         rules=PartnerRules,
     ),
-    ImportResource.campaigns: ImportSpec("campaigns", campaigns.SPEC, CampaignCreate),
+    ImportResource.campaigns: ImportSpec("campaigns", campaigns.SPEC, CampaignCreate, rules=CampaignRules),
     ImportResource.events: ImportSpec(
         "events",
         events.SPEC,
