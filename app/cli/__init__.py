@@ -43,6 +43,15 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
     console.print(f"[green]Database migrated to {revision}.[/green]")
 
 
+@cli.command()
+def downgrade(revision: Annotated[str, typer.Argument(help="Revision to go back to (`base`: empty).")]) -> None:
+    """Take the database schema back to an older revision, with the newer code still installed (it holds the
+    downgrade steps); then install the older code."""
+    settings = get_settings()
+    migrations.downgrade(settings.database_url, revision)
+    console.print(f"[green]Database downgraded to {revision}.[/green]")
+
+
 class LogFormat(StrEnum):
     json = "json"
     console = "console"

@@ -16,6 +16,7 @@ from app.events import service
 from app.events.calendar import ICS_MEDIA_TYPE, ics_chunks
 from app.events.dependencies import EventDep, EventItem
 from app.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
+from app.exports import outputs
 from app.labs.dependencies import LabDep
 from app.lists.export import streamed
 from app.lists.fast import fast_list
@@ -38,7 +39,7 @@ async def list_events(request: Request, params: QueryModel[EventFilters]) -> Res
 @router.get(
     "/events.ics",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
+    responses={**outputs.only("ics"), **error_responses(400, 422)},
 )
 async def events_calendar(request: Request, caller: CallerDep, params: QueryModel[EventFilters]) -> Response:
     """The matching events as an iCalendar feed (one per lab, theme, campaign or region); paging does not apply.

@@ -18,8 +18,6 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 
-from app.exports.sheets import ODS_MEDIA_TYPE, XLSX_MEDIA_TYPE
-
 CSV_MEDIA_TYPE = "text/csv"
 BOM = "\ufeff"
 CHUNK_ROWS = 1000
@@ -70,19 +68,11 @@ class CsvOptions(BaseModel):
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {
-            CSV_MEDIA_TYPE: {
-                "schema": {"type": "string"},
-                "example": "\ufeffkey,label,count\r\nservice-usager,Service à l'usager,100\r\n",
-            },
-            XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
-            ODS_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
-        },
-        "description": "JSON by default; CSV with `output=csv` or `Accept: text/csv`; XLSX or ODS with `output=xlsx` "
-        "or `output=ods`.",
+        "content": {CSV_MEDIA_TYPE: {"example": "\ufeffkey,label,count\r\nservice-usager,Service à l'usager,100\r\n"}},
+        "description": "JSON by default; CSV with `output=csv` or `Accept: text/csv`.",
     }
 }
-"""The `responses=` entry documenting that a route also answers in CSV, XLSX or ODS."""
+"""The `responses=` entry of a route that also answers in CSV (its schema comes from app.exports.outputs)."""
 
 
 def _quality(parameters: list[str]) -> float:
