@@ -52,7 +52,8 @@ async def events_calendar(request: Request, caller: CallerDep, params: QueryMode
 
 @router.post("/events", status_code=201, response_model=EventRead, responses=error_responses(409, 422))
 async def create_event(session: SessionDep, request: Request, response: Response, body: EventCreate) -> Event:
-    """Create an event; times without an offset are read in its time zone (by default its region's)."""
+    """Create an event; times without an offset are read in its time zone (by default its region's). An event in
+    a campaign lies within the campaign's dates (422 naming both)."""
     event = await service.create_event(session, body)
     created(request, response, event, "get_event", event=str(event.id))
     return event
