@@ -39,6 +39,9 @@ PIECE_BYTES = 64 * 1024
 
 
 SPOOL_IN_MEMORY = 1_048_576
+CELL_CHARS = 131_072
+"""The longest CSV cell read (csv's default limit, set before each read: the limit is the process's, and a
+library loaded beside the app may have changed it)."""
 
 
 class Upload:
@@ -306,6 +309,7 @@ class CsvRecords:
             return []
         if self.separator is None:
             self.separator = sniff_separator(complete[0][1])
+        csv.field_size_limit(CELL_CHARS)
         rows = csv.reader([text for _, text in complete], delimiter=self.separator)
         records = []
         for line, text in complete:
@@ -322,12 +326,11 @@ class CsvRecords:
     def _unreadable(self, line: int, text: str) -> ImportFileError:
         """The error for a record `csv` refused, naming the cell at fault and why."""
         assert self.separator is not None
-        limit = csv.field_size_limit()
-        index, fault = _refused_cell(text, self.separator, limit)
+        index, fault = _refused_cell(text, self.separator, CELL_CHARS)
         name = self.header[index].strip() if self.header is not None and index < len(self.header) else ""
         where = f"Line {line}, column '{name}'" if name else f"Line {line}, cell {index + 1}"
         reasons = {
-            "long": f"a cell longer than {limit} characters.",
+            "long": f"a cell longer than {CELL_CHARS} characters.",
             "\r": "a carriage return (CR) inside a cell that is not quoted; quote the cell, or save the file with "
             "Windows (CRLF) or Unix (LF) line endings.",
             "\n": "a quote inside a cell that does not start with one; quote the whole cell and double the quotes "
