@@ -7,7 +7,7 @@ so a file cannot overspend an envelope or an allocation any more than single wri
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -20,7 +20,7 @@ from app.core.schemas import Input
 from app.crud import ResourceSpec
 from app.events import rules as event_rules
 from app.events import service as events
-from app.events.schemas import EventCreate
+from app.events.schemas import PLACE_COLUMNS, EventCreate
 from app.funding import rules as funding_rules
 from app.funding import service as funding
 from app.funding.schemas import AllocationCreate, DisbursementCreate, FundingStreamCreate
@@ -130,7 +130,8 @@ class PublishedRules(Rules):
 
 
 class EventRules(PublishedRules):
-    """Region and time zone defaulted as `create_event` does; local times read in the event's zone."""
+    """Region and time zone defaulted as `create_event` does; local times read in the event's zone; the place
+    and what the attendance mode needs, as `create_event` checks them."""
 
     noun = events.SPEC.noun
     entity_type = events.SPEC.entity_type
@@ -139,7 +140,8 @@ class EventRules(PublishedRules):
         refs = row.values.get("_refs", {})
         holder = refs.get("lab_id") or refs.get("organizer_organization_id")
         try:
-            row.values = event_rules.placed_in_time(row.values, holder.get("region_code") if holder else None)
+            placed = event_rules.placed_in_time(row.values, holder.get("region_code") if holder else None)
+            row.values = event_rules.placed_in_space(placed)
         except InvalidInput as exc:
             error = exc.errors[0]
             raise RowError(str(error.loc[0]), error.msg) from None
@@ -349,6 +351,10 @@ class ImportSpec:
     parent: str | None = None
     natural_key: tuple[str, ...] = ()
     rules: type[Rules] = Rules
+    nested: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Columns that give a key of an object field (`address` → the place's `address`), as exports write them."""
+    read_only: tuple[str, ...] = ()
+    """Columns exports write that the row's values imply (`places_left`): taken and ignored."""
 
     @property
     def key_hint(self) -> str:
@@ -417,5 +423,7 @@ SPECS: dict[ImportResource, ImportSpec] = {
             Ref("campaign_id", Campaign, "campaign", ("campaign",)),
         ),
         rules=EventRules,
+        nested={column: ("place", key) for column, key in PLACE_COLUMNS.items()},
+        read_only=("places_left", "is_full"),
     ),
 }

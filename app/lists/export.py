@@ -110,6 +110,8 @@ async def records(
     """Each matching row as its JSON object (the list item's shape, JSON-typed), in the sort's order."""
     adapter = _adapter(read_model)
     stmt = select(*(c for c in table.c if c.key != "search_text")).where(*where)
+    if key.column.key not in table.c:
+        stmt = stmt.add_columns(key.column)
     async for rows in chunks_of_rows(engine, stmt, key, table.c[tie]):
         for row in rows:
             yield adapter.dump_python(adapter.validate_python(dict(row)), mode="json")
