@@ -301,7 +301,7 @@ class EventFilters(ListParams):
     near: Annotated[str, StringConstraints(pattern=NEAR_PATTERN)] | None = Field(
         default=None, examples=["48.11,-1.68"], description="`latitude,longitude`: events placed within `radius_km`."
     )
-    radius_km: float = Field(default=30, gt=0, le=1000, description="With `near`: great-circle distance, km.")
+    radius_km: float = Field(default=30, gt=0, le=20_000, description="With `near`: great-circle distance, km.")
     bbox: Annotated[str, StringConstraints(pattern=BBOX_PATTERN)] | None = Field(
         default=None, examples=["-1.8,48.0,-1.5,48.2"], description="`minLon,minLat,maxLon,maxLat` (RFC 7946 order)."
     )

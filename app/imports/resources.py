@@ -25,6 +25,7 @@ from app.funding import rules as funding_rules
 from app.funding import service as funding
 from app.funding.schemas import AllocationCreate, DisbursementCreate, FundingStreamCreate
 from app.imports.schemas import ImportResource
+from app.labs import rules as lab_rules
 from app.labs import service as labs
 from app.labs.schemas import LabCreate
 from app.models import (
@@ -127,6 +128,17 @@ class PublishedRules(Rules):
                     for row, before in moves
                 ],
             )
+
+
+class LabRules(Rules):
+    """A lab's point within its region, as `create_lab` checks it."""
+
+    async def complete(self, row: Any) -> None:
+        try:
+            row.values = lab_rules.located_in_region(row.values)
+        except InvalidInput as exc:
+            error = exc.errors[0]
+            raise RowError(str(error.loc[0]), error.msg) from None
 
 
 class EventRules(PublishedRules):
@@ -372,6 +384,7 @@ SPECS: dict[ImportResource, ImportSpec] = {
         labs.SPEC,
         LabCreate,
         (Ref("host_organization_id", Organization, "organization", ("host", "organization")),),
+        rules=LabRules,
     ),
     ImportResource.funding_streams: ImportSpec(
         "funding-streams",

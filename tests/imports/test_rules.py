@@ -114,7 +114,8 @@ class TestEvents:
 
     async def test_local_times_are_read_in_the_region_zone(self, client: httpx2.AsyncClient) -> None:
         await create_lab(client, slug="lab-run", region_code="04")
-        body = self.HEADER + "e-1,Atelier,design,atelier,in-person,all,17/11/2020 10:00,17/11/2020 12:00,lab-run,,Saint-Denis\r\n"
+        row = "e-1,Atelier,design,atelier,in-person,all,17/11/2020 10:00,17/11/2020 12:00,lab-run,,Saint-Denis\r\n"
+        body = self.HEADER + row
         await loaded(client, "events", body)
         event = (await client.get("/api/v1/events", params={"lab": "lab-run"})).json()["items"][0]
         assert (event["starts_at"], event["timezone"], event["region_code"]) == (
