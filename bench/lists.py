@@ -26,7 +26,8 @@ reset before each run; on PostgreSQL the connections opened during a run come fr
 Scenarios and goals: `GET /api/v1/events?region=53&limit=50` ≥ 0.6 x the bare endpoint's req/s (the tutorial
 is shown for the multiple); the same list read with an API key, as an integrating app reads (a read key issued
 in the scratch database; no goal: shown beside the bare endpoint, which checks no key); keyset page 10 000 (a
-cursor after row 499 950 of the whole list by start) p50 ≤ 1.5 x page 1's. Writes
+cursor after row 499 950 of the whole list by start) p50 ≤ 1.5 x page 1's; `near=48.11,-1.68&radius_km=30` (the
+events placed around Rennes, by start) p50 ≤ 2 x the region page's (issue 21). Writes
 bench/results/lists-<engine>[-<tag>].json.
 """
 
@@ -35,6 +36,7 @@ import asyncio
 import importlib.util
 import json
 import logging
+import math
 import os
 import platform
 import random
@@ -73,16 +75,18 @@ from app.auth.schemas import Scope
 from app.core.config import Settings
 from app.core.db import create_engine, session_scope
 from app.core.text import search_text
-from app.demo.catalog import CAMPAIGN_TOPICS, FORMAT_PREFIXES, LESSONS, TRAINING_COURSES
+from app.demo.catalog import CAMPAIGN_TOPICS, COMMUNES, FORMAT_PREFIXES, LESSONS, TRAINING_COURSES
 from app.demo.dataset import CAMPAIGN_SLUG
 from app.demo.seed import seed
 from app.events import service as events_service
+from app.events.rules import PLACE_KEYS
 from app.events.schemas import EventFilters, EventRead
+from app.lists.filters import EARTH_RADIUS_KM
 from app.lists.pages import page_statement
 from app.lists.pagination import encode_cursor
 from app.lists.reads import bound_statement
 from app.models import Event
-from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, timezone_for_region
+from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, department_of, timezone_for_region
 from bench.common import (
     RESULTS,
     Server,
@@ -147,7 +151,21 @@ COLUMNS = (
     "capacity",
     "participants_count",
     "search_text",
+    "place",
+    "latitude",
+    "longitude",
+    "commune_code",
+    "department_code",
+    "places_left",
+    "is_full",
+    "accessibility",
+    "languages",
+    "publication",
 )
+JSON_COLUMNS = ("tags", "place", "accessibility", "languages")
+NEAR = "48.11,-1.68"
+RADIUS_KM = 30
+NEAR_GOAL = 2.0
 
 
 # Data -----------------------------------------------------------------------------------------------------
@@ -204,6 +222,24 @@ def synthetic_events(n: int, holders: Sequence[Holder], campaign: Any, for_sqlit
         tags = rng.sample(TAGS, rng.randrange(1, 4)) if rng.random() < 0.4 else []
         participants = None if rng.random() < 0.1 else rng.randrange(0, 200)
         project = rng.choice(holder.projects) if holder.projects and rng.random() < 0.3 else None
+        capacity = None if rng.random() < 0.5 else 200
+        place, latitude, longitude, commune = None, None, None, None
+        if city in COMMUNES:
+            # Placed around the holder's town, within some 20 km, in its commune (the filters read the columns).
+            commune, postcode, centre_lat, centre_lon = COMMUNES[city]
+            latitude = round(centre_lat + rng.uniform(-0.18, 0.18), 5)
+            longitude = round(centre_lon + rng.uniform(-0.25, 0.25), 5)
+            place = {
+                "name": None,
+                "address": None,
+                "postal_code": postcode,
+                "city": city,
+                "commune_code": commune,
+                "latitude": latitude,
+                "longitude": longitude,
+            }
+        elif city is not None:
+            place = {**dict.fromkeys(PLACE_KEYS), "city": city}
         yield (
             key(uuid.uuid4()),
             instant(created_at),
@@ -228,9 +264,19 @@ def synthetic_events(n: int, holders: Sequence[Holder], campaign: Any, for_sqlit
             None if rng.random() < 0.01 else region,
             city,
             "https://webinaire.example.fr/salle" if attendance != "in-person" else None,
-            None if rng.random() < 0.5 else 200,
+            capacity,
             participants,
             search_text(title, description or "", city or "", " ".join(tags)),
+            None if place is None else orjson.dumps(place).decode(),
+            latitude,
+            longitude,
+            commune,
+            None if commune is None else department_of(commune),
+            capacity,
+            False,
+            "[]",
+            '["fr"]',
+            "published",
         )
 
 
@@ -316,6 +362,14 @@ def _sqlite_instant(value: str) -> str:
     return value.replace(" ", "T") + "Z"
 
 
+def _json_passed(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON columns written as stored."""
+    for name in JSON_COLUMNS:
+        if row.get(name) is not None:
+            row[name] = orjson.Fragment(row[name])
+    return row
+
+
 def bare_app() -> Any:
     """Starlette, a raw driver pool, orjson: the app's list SQL with nothing else (`uvicorn --factory`).
 
@@ -336,7 +390,7 @@ def bare_app() -> Any:
 
     async def fetch_pg(region: str, limit: int) -> list[dict[str, Any]]:
         rows = await pool["pg"].fetch(sql, region, limit + 1, *constants)
-        return [{**row, "tags": orjson.Fragment(row["tags"])} for row in rows]
+        return [_json_passed(dict(row)) for row in rows]
 
     async def fetch_sqlite(region: str, limit: int) -> list[dict[str, Any]]:
         connection = await pool["lite"].get()
@@ -353,8 +407,8 @@ def bare_app() -> Any:
                 row[name] = _sqlite_uuid(row[name])
             for name in ("created_at", "updated_at", "starts_at", "ends_at"):
                 row[name] = _sqlite_instant(row[name])
-            row["tags"] = orjson.Fragment(row["tags"])
-            rows.append(row)
+            row["is_full"] = bool(row["is_full"])
+            rows.append(_json_passed(row))
         return rows
 
     async def events(request: Request) -> Response:
@@ -530,7 +584,9 @@ async def captured_list_sql(url: str) -> tuple[str, list[Any]]:
 async def read_key(url: str) -> str:
     """A read key issued in the scratch database, for the keyed scenario: what an integrating app sends."""
     async with session_scope(Settings(database_url=url)) as session:
-        _, key = await auth_service.create_key(session, name="bench.lists", scopes=[Scope.read], expires_at=None)
+        # Key names are unique among live keys: a reused database holds the keys of earlier runs.
+        name = f"bench.lists-{uuid.uuid4().hex[:8]}"
+        _, key = await auth_service.create_key(session, name=name, scopes=[Scope.read], expires_at=None)
     return key
 
 
@@ -583,6 +639,7 @@ def scenarios(cursor: str, deep_page: int) -> list[Scenario]:
         Scenario("list, keyed", "app", f"/api/v1/events?{page}", keyed=True),
         Scenario("bare", "bare", f"/events?{page}"),
         Scenario("tutorial", "tutorial", f"/events?{page}"),
+        Scenario("near", "app", f"/api/v1/events?near={NEAR}&radius_km={RADIUS_KM}&limit={LIMIT}"),
         Scenario("page 1", "app", f"/api/v1/events?limit={LIMIT}"),
         Scenario(f"page {deep_page:,}".replace(",", " "), "app", f"/api/v1/events?limit={LIMIT}&cursor={cursor}"),
     ]
@@ -603,6 +660,19 @@ def check_answers(servers: dict[str, Server], cases: Sequence[Scenario], deep_fi
     assert same_page(bodies["list"], bodies["tutorial"]), "the tutorial endpoint answers other events than the app"
     assert bodies["list"]["next_cursor"] == bodies["bare"]["next_cursor"], "the cursors differ"
     assert bodies[cases[-1].name]["items"][0]["id"] == deep_first_id, "the deep page does not start at its offset"
+    near = bodies["near"]["items"]
+    assert len(near) == LIMIT, "the near page is not full"
+    assert all(_km(item["place"]) <= RADIUS_KM for item in near), "the near page holds an event out of the radius"
+
+
+def _km(place: dict[str, Any]) -> float:
+    """The great-circle distance from NEAR, computed here as a check of the SQL's."""
+    latitude, longitude = (math.radians(float(part)) for part in NEAR.split(","))
+    lat, lon = math.radians(place["latitude"]), math.radians(place["longitude"])
+    chord = (
+        math.sin((lat - latitude) / 2) ** 2 + math.cos(latitude) * math.cos(lat) * math.sin((lon - longitude) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(chord))
 
 
 def median_run(runs: Sequence[Run]) -> Run:
@@ -651,6 +721,7 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
     deep_name = cases[-1].name
     list_ratio = kept["list"].requests_per_second / kept["bare"].requests_per_second
     deep_ratio = kept[deep_name].p50_ms / kept["page 1"].p50_ms
+    near_ratio = kept["near"].p50_ms / kept["list"].p50_ms
     errors = sum(r.errors for found in runs.values() for r in found)
     return {
         "engine": engine,
@@ -682,6 +753,11 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
                 "ratio": round(deep_ratio, 2),
                 "goal": f"<= {DEEP_GOAL}",
                 "met": deep_ratio <= DEEP_GOAL,
+            },
+            "near_vs_region_p50": {
+                "ratio": round(near_ratio, 2),
+                "goal": f"<= {NEAR_GOAL}",
+                "met": near_ratio <= NEAR_GOAL,
             },
             "no_errors": {"errors": errors, "met": errors == 0},
         },
@@ -719,6 +795,8 @@ def show(report: dict[str, Any]) -> None:
     }
     deep = list(results)[-1]
     notes[deep] = f"p50 x{goals['deep_vs_page_1_p50']['ratio']} of page 1 (goal {goals['deep_vs_page_1_p50']['goal']})"
+    near = goals["near_vs_region_p50"]
+    notes["near"] = f"p50 x{near['ratio']} of the region page (goal {near['goal']})"
     for name, r in results.items():
         opened = "-" if r["connections_opened"] is None else str(r["connections_opened"])
         say(
