@@ -408,3 +408,12 @@ class TestImportExport:
         problem = assert_problem(await load(client, "events", bad), 422)
         assert problem["errors"][0]["column"] == "commune_code"
         assert await total(client, "/api/v1/events") == 1
+
+
+async def test_a_list_item_reads_as_the_item(client: httpx2.AsyncClient) -> None:
+    lab = await create_lab(client)
+    fields = {"capacity": 5, "registered_count": 5, "registration_deadline": "2021-03-01T12:00:00+01:00"}
+    created = await client.post("/api/v1/events", json=body(lab, place=place("Rennes"), **fields))
+    listed = (await client.get("/api/v1/events")).json()["items"]
+    assert listed == [created.json()]
+    assert listed[0]["is_full"] is True
