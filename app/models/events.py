@@ -20,7 +20,9 @@ class Event(Entity, table=True):
         CheckConstraint("participants_count IS NULL OR participants_count >= 0", name="participants_positive"),
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
         CheckConstraint("registered_count IS NULL OR registered_count >= 0", name="registered_positive"),
-        Index("ix_events_starts_at_id", "starts_at", "id"),
+        # The default sort's indexes carry the place's point: a `near` page walks them and reads the table only
+        # for the rows in the circle's box (docs/architecture.md, "Distance").
+        Index("ix_events_starts_at_id", "starts_at", "id", "latitude", "longitude"),
         Index("ix_events_region_code_starts_at_id", "region_code", "starts_at", "id"),
         # Each list filter followed by the default sort: a filtered page is one index seek (migration 0007).
         *(Index(f"ix_events_{name}_starts_at_id", name, "starts_at", "id") for name in FILTERED),
@@ -28,7 +30,7 @@ class Event(Entity, table=True):
         # The bounding box a radius query starts from (docs/architecture.md, "Distance").
         Index("ix_events_latitude_longitude", "latitude", "longitude"),
         Index("ix_events_title_id", "title", "id"),
-        Index("ix_events_publication_starts_at_id", "publication", "starts_at", "id"),
+        Index("ix_events_publication_starts_at_id", "publication", "starts_at", "id", "latitude", "longitude"),
         # Covers the figures of a campaign (by theme, by format, training sessions, participants): see bench/stats.py.
         Index("ix_events_campaign_stats", "campaign_id", "theme_code", "format", "status", "participants_count"),
     )

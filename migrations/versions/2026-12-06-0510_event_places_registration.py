@@ -23,6 +23,11 @@ depends_on: str | Sequence[str] | None = None
 
 PLACE_KEYS = ("name", "address", "postal_code", "city", "commune_code", "latitude", "longitude")
 PLACED = ("department_code", "commune_code")
+# The default sort's indexes, then with the place's point after their keys.
+SORTED = {
+    "ix_events_starts_at_id": ["starts_at", "id"],
+    "ix_events_publication_starts_at_id": ["publication", "starts_at", "id"],
+}
 
 
 def upgrade() -> None:
@@ -62,10 +67,16 @@ def upgrade() -> None:
         for name in PLACED:
             batch_op.create_index(f"ix_events_{name}_starts_at_id", [name, "starts_at", "id"], unique=False)
         batch_op.create_index("ix_events_latitude_longitude", ["latitude", "longitude"], unique=False)
+        for name, columns in SORTED.items():
+            batch_op.drop_index(name)
+            batch_op.create_index(name, [*columns, "latitude", "longitude"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
+        for name, columns in SORTED.items():
+            batch_op.drop_index(name)
+            batch_op.create_index(name, columns, unique=False)
         batch_op.drop_index("ix_events_latitude_longitude")
         for name in PLACED:
             batch_op.drop_index(f"ix_events_{name}_starts_at_id")
