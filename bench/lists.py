@@ -30,7 +30,9 @@ Scenarios and goals: `GET /api/v1/events?region=53&limit=50` ≥ 0.6 x the bare 
 is shown for the multiple); the same list read with an API key, as an integrating app reads (a read key issued
 in the scratch database; no goal: shown beside the bare endpoint, which checks no key); the moderation queue,
 `GET /api/v1/events?publication=submitted&limit=50` read with a key holding `publish`, ≥ 0.6 x its bare twin;
-keyset page 10 000 (a cursor after row 499 950 of the published events by start) p50 ≤ 1.5 x page 1's. Writes
+keyset page 10 000 (a cursor after row 499 950 of the published events by start) p50 ≤ 1.5 x page 1's;
+`near=48.11,-1.68&radius_km=30` (the events placed around Rennes, by start) p50 ≤ 2 x the region page's
+(issue 21). Writes
 bench/results/lists-<engine>[-<tag>].json.
 """
 
@@ -39,6 +41,7 @@ import asyncio
 import importlib.util
 import json
 import logging
+import math
 import os
 import platform
 import random
@@ -80,17 +83,19 @@ from app.core.config import Settings
 from app.core.db import create_engine, session_scope
 from app.core.security import ANONYMOUS
 from app.core.text import search_text
-from app.demo.catalog import CAMPAIGN_TOPICS, FORMAT_PREFIXES, LESSONS, TRAINING_COURSES
+from app.demo.catalog import CAMPAIGN_TOPICS, COMMUNES, FORMAT_PREFIXES, LESSONS, TRAINING_COURSES
 from app.demo.dataset import CAMPAIGN_SLUG
 from app.demo.seed import seed
+from app.events.rules import PLACE_KEYS
 from app.events.schemas import EventRead
 from app.events.service import EVENTS
 from app.lists import reads
+from app.lists.filters import EARTH_RADIUS_KM
 from app.lists.pagination import encode_cursor
 from app.lists.query import parse_query
 from app.models import Event
 from app.publication.rules import Publication
-from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, timezone_for_region
+from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, department_of, timezone_for_region
 from bench.common import (
     RESULTS,
     Server,
@@ -158,7 +163,20 @@ COLUMNS = (
     "participants_count",
     "publication",
     "search_text",
+    "place",
+    "latitude",
+    "longitude",
+    "commune_code",
+    "department_code",
+    "places_left",
+    "is_full",
+    "accessibility",
+    "languages",
 )
+JSON_COLUMNS = ("tags", "place", "accessibility", "languages")
+NEAR = "48.11,-1.68"
+RADIUS_KM = 30
+NEAR_GOAL = 2.0
 
 
 # Data -----------------------------------------------------------------------------------------------------
@@ -217,6 +235,24 @@ def synthetic_events(n: int, holders: Sequence[Holder], campaign: Any, for_sqlit
         project = rng.choice(holder.projects) if holder.projects and rng.random() < 0.3 else None
         roll = rng.random()
         publication = "submitted" if roll < 0.01 else "draft" if roll < 0.03 else "published"
+        capacity = None if rng.random() < 0.5 else 200
+        place, latitude, longitude, commune = None, None, None, None
+        if city in COMMUNES:
+            # Placed around the holder's town, within some 20 km, in its commune (the filters read the columns).
+            commune, postcode, centre_lat, centre_lon = COMMUNES[city]
+            latitude = round(centre_lat + rng.uniform(-0.18, 0.18), 5)
+            longitude = round(centre_lon + rng.uniform(-0.25, 0.25), 5)
+            place = {
+                "name": None,
+                "address": None,
+                "postal_code": postcode,
+                "city": city,
+                "commune_code": commune,
+                "latitude": latitude,
+                "longitude": longitude,
+            }
+        elif city is not None:
+            place = {**dict.fromkeys(PLACE_KEYS), "city": city}
         yield (
             key(uuid.uuid4()),
             instant(created_at),
@@ -241,10 +277,19 @@ def synthetic_events(n: int, holders: Sequence[Holder], campaign: Any, for_sqlit
             None if rng.random() < 0.01 else region,
             city,
             "https://webinaire.example.fr/salle" if attendance != "in-person" else None,
-            None if rng.random() < 0.5 else 200,
+            capacity,
             participants,
             publication,
             search_text(title, description or "", city or "", " ".join(tags)),
+            None if place is None else orjson.dumps(place).decode(),
+            latitude,
+            longitude,
+            commune,
+            None if commune is None else department_of(commune),
+            capacity,
+            False,
+            "[]",
+            '["fr"]',
         )
 
 
@@ -339,6 +384,14 @@ def _sqlite_instant(value: str) -> str:
     return value.replace(" ", "T") + "Z"
 
 
+def _json_passed(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON columns written as stored."""
+    for name in JSON_COLUMNS:
+        if row.get(name) is not None:
+            row[name] = orjson.Fragment(row[name])
+    return row
+
+
 def bare_app() -> Any:
     """Starlette, a raw driver pool, orjson: the app's list SQL with nothing else (`uvicorn --factory`), one route
     per captured read (ENV_ROUTES: path → Captured), the request's query values bound where the app binds them.
@@ -359,7 +412,7 @@ def bare_app() -> Any:
 
     async def fetch_pg(sql: str, values: list[Any]) -> list[dict[str, Any]]:
         rows = await pool["pg"].fetch(sql, *values)
-        return [{**row, "tags": orjson.Fragment(row["tags"])} for row in rows]
+        return [_json_passed(dict(row)) for row in rows]
 
     async def fetch_sqlite(sql: str, values: list[Any]) -> list[dict[str, Any]]:
         connection = await pool["lite"].get()
@@ -376,8 +429,8 @@ def bare_app() -> Any:
                 row[name] = _sqlite_uuid(row[name])
             for name in ("created_at", "updated_at", "starts_at", "ends_at"):
                 row[name] = _sqlite_instant(row[name])
-            row["tags"] = orjson.Fragment(row["tags"])
-            rows.append(row)
+            row["is_full"] = bool(row["is_full"])
+            rows.append(_json_passed(row))
         return rows
 
     def endpoint(read: Captured) -> Callable[[Request], Awaitable[Response]]:
@@ -644,6 +697,7 @@ def scenarios(cursor: str, deep_page: int) -> list[Scenario]:
         Scenario("tutorial", "tutorial", f"/events?{LIST_QUERY}"),
         Scenario("queue", "app", f"/api/v1/events?{QUEUE_QUERY}", key="publish"),
         Scenario("bare queue", "bare", f"/queue?{QUEUE_QUERY}"),
+        Scenario("near", "app", f"/api/v1/events?near={NEAR}&radius_km={RADIUS_KM}&limit={LIMIT}"),
         Scenario("page 1", "app", f"/api/v1/events?limit={LIMIT}"),
         Scenario(f"page {deep_page:,}".replace(",", " "), "app", f"/api/v1/events?limit={LIMIT}&cursor={cursor}"),
     ]
@@ -673,6 +727,19 @@ def check_answers(
     assert same_page(bodies["queue"], bodies["bare queue"]), "the bare queue answers another page than the app"
     assert bodies["queue"]["next_cursor"] == bodies["bare queue"]["next_cursor"], "the queue's cursors differ"
     assert bodies[cases[-1].name]["items"][0]["id"] == deep_first_id, "the deep page does not start at its offset"
+    near = bodies["near"]["items"]
+    assert len(near) == LIMIT, "the near page is not full"
+    assert all(_km(item["place"]) <= RADIUS_KM for item in near), "the near page holds an event out of the radius"
+
+
+def _km(place: dict[str, Any]) -> float:
+    """The great-circle distance from NEAR, computed here as a check of the SQL's."""
+    latitude, longitude = (math.radians(float(part)) for part in NEAR.split(","))
+    lat, lon = math.radians(place["latitude"]), math.radians(place["longitude"])
+    chord = (
+        math.sin((lat - latitude) / 2) ** 2 + math.cos(latitude) * math.cos(lat) * math.sin((lon - longitude) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(chord))
 
 
 def median_run(runs: Sequence[Run]) -> Run:
@@ -730,6 +797,7 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
     list_ratio = kept["list"].requests_per_second / kept["bare"].requests_per_second
     queue_ratio = kept["queue"].requests_per_second / kept["bare queue"].requests_per_second
     deep_ratio = kept[deep_name].p50_ms / kept["page 1"].p50_ms
+    near_ratio = kept["near"].p50_ms / kept["list"].p50_ms
     errors = sum(r.errors for found in runs.values() for r in found)
     return {
         "engine": engine,
@@ -766,6 +834,11 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
                 "ratio": round(deep_ratio, 2),
                 "goal": f"<= {DEEP_GOAL}",
                 "met": deep_ratio <= DEEP_GOAL,
+            },
+            "near_vs_region_p50": {
+                "ratio": round(near_ratio, 2),
+                "goal": f"<= {NEAR_GOAL}",
+                "met": near_ratio <= NEAR_GOAL,
             },
             "no_errors": {"errors": errors, "met": errors == 0},
         },
@@ -805,6 +878,8 @@ def show(report: dict[str, Any]) -> None:
     }
     deep = list(results)[-1]
     notes[deep] = f"p50 x{goals['deep_vs_page_1_p50']['ratio']} of page 1 (goal {goals['deep_vs_page_1_p50']['goal']})"
+    near = goals["near_vs_region_p50"]
+    notes["near"] = f"p50 x{near['ratio']} of the region page (goal {near['goal']})"
     for name, r in results.items():
         opened = "-" if r["connections_opened"] is None else str(r["connections_opened"])
         say(

@@ -17,6 +17,7 @@ from app.demo.catalog import (
     ACTION_SUBJECTS,
     APPROACHES,
     CAMPAIGN_TOPICS,
+    COMMUNES,
     DEMO_NOTE,
     FORMAT_PREFIXES,
     LAB_EVENTS,
@@ -202,6 +203,8 @@ class _Builder:
         self.partners: dict[str, list[tuple[str, str]]] = {}
 
     def add(self, kind: Kind, external_id: str, fields: dict[str, Any], parent: str | None = None) -> None:
+        if kind is Kind.event:
+            fields = _placed_and_open(external_id, fields)
         self.records[kind].append(Record(external_id, fields, parent))
 
     def pick(self, items: Sequence[T]) -> T:
@@ -976,6 +979,36 @@ class _Builder:
                     "publication": state,
                 },
             )
+
+
+def _placed_and_open(external_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """An event with its place in its commune (in person and hybrid), its link (online and hybrid) and how to
+    register: all derived from what the event is, drawing nothing, so that every figure stays as it was."""
+    mode, city = fields["attendance_mode"], fields.get("city")
+    added: dict[str, Any] = {}
+    if mode != "online" and city in COMMUNES:
+        commune, postcode, latitude, longitude = COMMUNES[city]
+        added["place"] = {
+            "name": "Salle de créativité du lab" if fields.get("lab_id") else f"Espace public de {city}",
+            "address": "Centre-ville",
+            "postal_code": postcode,
+            "city": city,
+            "commune_code": commune,
+            "latitude": latitude,
+            "longitude": longitude,
+        }
+        added["accessibility"] = ["wheelchair", "hearing"] if fields["format"] == "conference" else ["wheelchair"]
+    if mode != "in-person" and not fields.get("online_url"):
+        added["online_url"] = f"https://visio.demo.example/{external_id}"
+    if not fields.get("registration_url"):
+        added["registration_url"] = f"https://inscriptions.demo.example/{external_id}"
+    added["registration_deadline"] = fields["starts_at"] - timedelta(days=2)
+    added["registered_count"] = fields.get("participants_count")
+    if fields["format"] in ("conference", "hackathon") and mode != "online":
+        added.update(price="paid", price_note="20 € ; gratuit pour les agents publics")
+    else:
+        added["price"] = "free"
+    return {**fields, **added}
 
 
 def build_dataset() -> Dataset:

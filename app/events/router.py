@@ -10,13 +10,14 @@ from app.auth.dependencies import CallerDep
 from app.campaigns.dependencies import CampaignDep
 from app.core.db import SessionDep
 from app.core.errors import error_responses
-from app.core.schemas import Page, merge_patch
+from app.core.schemas import Page
 from app.crud.conditional import ItemRoute, created
 from app.events import service
 from app.events.calendar import ICS_MEDIA_TYPE, ics_chunks
 from app.events.dependencies import EventDep, EventItem
 from app.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
 from app.exports import outputs
+from app.exports.geojson import GEOJSON_MEDIA_TYPE
 from app.labs.dependencies import LabDep
 from app.lists.export import streamed
 from app.lists.fast import fast_list
@@ -50,6 +51,18 @@ async def events_calendar(request: Request, caller: CallerDep, params: QueryMode
     return await streamed(request, chunks, ICS_MEDIA_TYPE, 'inline; filename="events.ics"')
 
 
+@router.get(
+    "/events.geojson",
+    response_class=StreamingResponse,
+    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}}}, **error_responses(400, 422)},
+)
+async def events_geojson(request: Request, caller: CallerDep, params: QueryModel[EventFilters]) -> Response:
+    """The matching events that have a point, as an RFC 7946 FeatureCollection ([lon, lat]), with the list's
+    filters and sorts; paging does not apply."""
+    chunks = partial(service.geojson_chunks, params=params, caller=caller)
+    return await streamed(request, chunks, GEOJSON_MEDIA_TYPE, 'inline; filename="events.geojson"')
+
+
 @router.post("/events", status_code=201, response_model=EventRead, responses=error_responses(409, 422))
 async def create_event(session: SessionDep, request: Request, response: Response, body: EventCreate) -> Event:
     """Create an event; times without an offset are read in its time zone (by default its region's). An event in
@@ -76,7 +89,7 @@ async def event_publication_history(session: SessionDep, event: EventDep) -> Seq
 @router.patch("/events/{event}", response_model=EventRead, responses=error_responses(404, 409, 422))
 async def update_event(session: SessionDep, event: EventItem, body: EventUpdate) -> Event:  # type: ignore[valid-type]
     """Change some fields of an event (JSON merge patch: `null` clears a field)."""
-    return await service.replace_event(session, event, merge_patch(EventCreate, event, body))
+    return await service.replace_event(session, event, service.patched(event, body))
 
 
 @router.put("/events/{event}", response_model=EventRead, responses=error_responses(404, 409, 422))

@@ -3,9 +3,17 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.core.schemas import (
     Count,
@@ -25,6 +33,7 @@ from app.core.text import slugify
 from app.lists.params import ListParams
 from app.publication.rules import Publication
 from app.publication.schemas import PUBLICATION_FIELD, Note, PublicationParam
+from app.reference.data import region_at
 from app.reference.schemas import CodeParam, RegionParam
 
 
@@ -46,6 +55,78 @@ class EventStatus(StrEnum):
     postponed = "postponed"
     moved_online = "moved-online"
 
+
+class Price(StrEnum):
+    free = "free"
+    paid = "paid"
+
+
+class Accessibility(StrEnum):
+    """OpenAgenda's five accessibility markers."""
+
+    wheelchair = "wheelchair"
+    hearing = "hearing"
+    visual = "visual"
+    psychic = "psychic"
+    mental = "mental"
+
+
+COMMUNE_PATTERN = r"^((0[1-9]|1\d|2[1-9]|[3-8]\d|9[0-5])\d{3}|2[AB]\d{3}|97[1-8]\d{2})$"
+CommuneCode = Annotated[str, StringConstraints(pattern=COMMUNE_PATTERN)]
+PostalCode = Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+
+
+class Place(Input):
+    """Where an event happens: a venue, its address and its commune, and a point (WGS84) within France."""
+
+    name: ShortText | None = Field(default=None, examples=["Hôtel de Rennes Métropole"])
+    address: ShortText | None = Field(default=None, examples=["4 avenue Henri Fréville"])
+    postal_code: PostalCode | None = Field(default=None, examples=["35200"])
+    city: ShortText | None = Field(default=None, examples=["Rennes"])
+    commune_code: CommuneCode | None = Field(
+        default=None, examples=["35238"], description="INSEE commune code: `35238`, `2A004` (Corsica), `97411`."
+    )
+    latitude: float | None = Field(default=None, ge=-90, le=90, examples=[48.1113], description="With `longitude`.")
+    longitude: float | None = Field(default=None, ge=-180, le=180, examples=[-1.6800], description="With `latitude`.")
+
+    @model_validator(mode="after")
+    def _point_in_france(self) -> Self:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude go together: give both or neither")
+        if (
+            self.latitude is not None
+            and self.longitude is not None
+            and region_at(self.latitude, self.longitude) is None
+        ):
+            raise ValueError(
+                f"({self.latitude}, {self.longitude}) is not in France nor its overseas regions: latitude first?"
+            )
+        return self
+
+
+class PlaceRead(BaseModel):
+    """A place as stored."""
+
+    name: str | None
+    address: str | None
+    postal_code: str | None
+    city: str | None
+    commune_code: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+PLACE_COLUMNS = {
+    "place_name": "name",
+    "address": "address",
+    "postal_code": "postal_code",
+    "city": "city",
+    "commune_code": "commune_code",
+    "latitude": "latitude",
+    "longitude": "longitude",
+}
+"""The place as flat columns of CSV exports and imports: column → key of the place."""
 
 FormatCode = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(slugify)]
 """An event format code in any case, with or without accents: `Conférence` is `conference`."""
@@ -100,11 +181,29 @@ class EventCreate(Input):
         examples=["53"],
         description="INSEE code of the region; defaults to the lab's region, else the organizer's.",
     )
-    city: ShortText | None = Field(default=None, examples=["Rennes"])
-    online_url: Url | None = None
+    place: Place | None = Field(
+        default=None, description="Where it happens; `in-person` and `hybrid` events need at least its `city`."
+    )
+    city: ShortText | None = Field(
+        default=None,
+        examples=["Rennes"],
+        description="The place's city, kept for older clients: given alone it is `place.city`; beside a "
+        "`place` that has a city, it is that city.",
+    )
+    online_url: Url | None = Field(default=None, description="Required by `online` and `hybrid` events.")
     registration_url: Url | None = None
+    registration_deadline: Instant | None = Field(
+        default=None, description=f"Registration closes then. {LOCAL_TIME_RULE}"
+    )
     capacity: Count | None = None
+    registered_count: Count | None = Field(default=None, description="People registered so far.")
     participants_count: Count | None = Field(default=None, description="People who attended.")
+    price: Price | None = Field(default=None, description="`free` or `paid` (then say how much in `price_note`).")
+    price_note: ShortText | None = Field(default=None, examples=["15 € ; gratuit pour les agents"])
+    accessibility: list[Accessibility] = Field(default_factory=list, max_length=5)
+    languages: list[Language] = Field(
+        default_factory=lambda: ["fr"], min_length=1, max_length=20, description="ISO 639-1 codes, `fr` by default."
+    )
     external_id: ExternalId | None = None
     publication: Publication | None = Field(default=None, description=PUBLICATION_FIELD)
     publication_note: Note | None = Field(default=None, description="Why it was rejected or taken back to draft.")
@@ -141,17 +240,49 @@ class EventRead(EntityRead):
     project_id: uuid.UUID | None
     campaign_id: uuid.UUID | None
     region_code: str | None
+    place: PlaceRead | None
     city: str | None
     online_url: str | None
     registration_url: str | None
+    registration_deadline: datetime | None
     capacity: int | None
+    registered_count: int | None
+    places_left: int | None = Field(
+        description="Read only: capacity less the people registered; null without capacity."
+    )
+    is_full: bool = Field(description="Read only: no place left.")
     participants_count: int | None
+    price: Price | None
+    price_note: str | None
+    accessibility: list[Accessibility]
+    languages: list[str]
     publication: Publication
     publication_note: str | None
 
 
 FILTER_INSTANT = "RFC 3339; without an offset it is read in Europe/Paris, and a date alone means its midnight."
 REFERENCE = "by id, slug or external_id"
+
+
+_NUMBER = r"-?\d{1,3}(\.\d{1,12})?"
+NEAR_PATTERN = rf"^{_NUMBER},\s*{_NUMBER}$"
+BBOX_PATTERN = rf"^{_NUMBER}(,\s*{_NUMBER}){{3}}$"
+
+
+def near_point(text: str) -> tuple[float, float]:
+    """`latitude,longitude` as numbers; ValueError when out of range."""
+    latitude, longitude = (float(part) for part in text.split(","))
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError("near is latitude,longitude: latitude within ±90, longitude within ±180")
+    return latitude, longitude
+
+
+def bounding_box(text: str) -> tuple[float, float, float, float]:
+    """`minLon,minLat,maxLon,maxLat` as numbers; ValueError when out of range or inverted."""
+    west, south, east, north = (float(part) for part in text.split(","))
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise ValueError("bbox is minLon,minLat,maxLon,maxLat, each min at most its max, within ±180 and ±90")
+    return west, south, east, north
 
 
 class EventFilters(ListParams):
@@ -169,7 +300,46 @@ class EventFilters(ListParams):
     audience: Audience | None = None
     starts_after: Instant | None = Field(default=None, description=f"Events starting at or after. {FILTER_INSTANT}")
     starts_before: Instant | None = Field(default=None, description=f"Events starting before. {FILTER_INSTANT}")
+    near: Annotated[str, StringConstraints(pattern=NEAR_PATTERN)] | None = Field(
+        default=None, examples=["48.11,-1.68"], description="`latitude,longitude`: events placed within `radius_km`."
+    )
+    radius_km: float = Field(default=30, gt=0, le=20_000, description="With `near`: great-circle distance, km.")
+    bbox: Annotated[str, StringConstraints(pattern=BBOX_PATTERN)] | None = Field(
+        default=None, examples=["-1.8,48.0,-1.5,48.2"], description="`minLon,minLat,maxLon,maxLat` (RFC 7946 order)."
+    )
+    department: Annotated[str, StringConstraints(pattern=r"^(\d{2}|2[AB]|97\d)$")] | None = Field(
+        default=None, examples=["35"], description="Département of the place's commune: `35`, `2A`, `974`."
+    )
+    commune: CommuneCode | None = Field(default=None, examples=["35238"], description="INSEE commune code.")
+    is_full: bool | None = Field(default=None, description="`false`: events with places left (or no capacity).")
+    accessibility: Accessibility | None = Field(default=None, description="Events accessible so.")
+    registration_open: bool | None = Field(
+        default=None, description="`true`: registration deadline not passed (or none); `false`: passed."
+    )
     publication: PublicationParam
     sort: Literal[
-        "starts_at", "-starts_at", "title", "-title", "created_at", "-created_at", "updated_at", "-updated_at"
-    ] = "starts_at"
+        "starts_at",
+        "-starts_at",
+        "title",
+        "-title",
+        "created_at",
+        "-created_at",
+        "updated_at",
+        "-updated_at",
+        "distance",
+    ] = Field(default="starts_at", description="`distance` (nearest first) only with `near`.")
+
+    @property
+    def circle(self) -> tuple[float, float, float, bool] | None:
+        """`near`, `radius_km` and whether the list is sorted by distance, as one value for the distance filter."""
+        return None if self.near is None else (*near_point(self.near), self.radius_km, self.sort == "distance")
+
+    @model_validator(mode="after")
+    def _where(self) -> Self:
+        if self.sort == "distance" and self.near is None:
+            raise ValueError("sort=distance needs near=latitude,longitude")
+        if self.near is not None:
+            near_point(self.near)
+        if self.bbox is not None:
+            bounding_box(self.bbox)
+        return self

@@ -1,23 +1,26 @@
 """Use cases of events: where and when they happen, read in the time zone they happen in, stored in UTC."""
 
 import operator
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app import crud
 from app.auth import permissions
 from app.auth.permissions import Area
 from app.campaigns import rules as campaign_rules
 from app.core.errors import FieldError, InvalidInput
+from app.core.schemas import Input, merge_patch
+from app.core.security import Caller
 from app.crud import Reference, ResourceSpec
 from app.events import rules
-from app.events.schemas import EventCreate, EventFilters, EventRead
-from app.lists.filters import common, compare, reference
-from app.lists.listing import Listing
+from app.events.schemas import PLACE_COLUMNS, EventCreate, EventFilters, EventRead, bounding_box
+from app.exports.geojson import feature_collection, point
+from app.lists.filters import common, compare, distance_km, holds, near, not_passed, reference, within_box
+from app.lists.listing import ComputedSort, Listing
 from app.models import Campaign, Event, EventFormat, Lab, Organization, Project, Region, Theme
 from app.publication import service as publication
 from app.publication.visibility import visibility
@@ -58,7 +61,7 @@ async def _row_values(session: AsyncSession, data: EventCreate) -> dict[str, Any
     """The row to write (see `rules.placed_in_time`), within its campaign's dates; a refusal located in the body."""
     region = None if data.region_code else await _default_region(session, data)
     try:
-        values = rules.placed_in_time(data.model_dump(), region)
+        values = rules.placed_in_space(rules.placed_in_time(data.model_dump(), region))
     except InvalidInput as exc:
         raise InvalidInput([error.model_copy(update={"loc": ["body", *error.loc]}) for error in exc.errors]) from None
     campaign = await session.get(Campaign, data.campaign_id) if data.campaign_id is not None else None
@@ -102,8 +105,35 @@ EVENTS = Listing(
         compare("audience", _column("audience")),
         compare("starts_after", _column("starts_at"), operator.ge, _paris_instant("starts_after")),
         compare("starts_before", _column("starts_at"), operator.lt, _paris_instant("starts_before")),
+        near("circle", _column("latitude"), _column("longitude")),
+        within_box("bbox", _column("latitude"), _column("longitude"), bounding_box),
+        compare("department", _column("department_code")),
+        compare("commune", _column("commune_code")),
+        compare("is_full", _column("is_full")),
+        holds("accessibility", _column("accessibility")),
+        not_passed("registration_open", _column("registration_deadline"), lambda: datetime.now(UTC)),
     ),
+    flat={"place": PLACE_COLUMNS},
+    computed={
+        "distance": ComputedSort(
+            "circle", 2, lambda point: distance_km(_column("latitude"), _column("longitude"), point)
+        )
+    },
 )
+
+
+async def geojson_chunks(engine: AsyncEngine, params: EventFilters, caller: Caller) -> AsyncIterator[bytes]:
+    """The matching events that have a point, as a FeatureCollection; each feature's properties are the event
+    as the list shows it."""
+
+    async def features() -> AsyncIterator[dict[str, Any]]:
+        async for event in EVENTS.records(engine, params, caller):
+            place = event["place"]
+            if place is not None and place["latitude"] is not None:
+                yield point(event["id"], place["longitude"], place["latitude"], event)
+
+    async for chunk in feature_collection(features()):
+        yield chunk
 
 
 async def get_event(session: AsyncSession, ident: str) -> Event:
@@ -128,6 +158,15 @@ async def replace_event(session: AsyncSession, event: Event, data: EventCreate) 
     await crud.update(session, SPEC, event, values)
     await publication.record(session, SPEC.entity_type, event.id, was, event.publication, event.publication_note)
     return event
+
+
+def patched(event: Event, patch: Input) -> EventCreate:
+    """The event with a merge patch applied; `city` alone changes the place's city, as older clients mean."""
+    given = patch.model_dump(exclude_unset=True)
+    if "city" in given and "place" not in given and event.place is not None:
+        given["place"] = {**event.place, "city": given["city"]}
+        patch = type(patch).model_validate(given)
+    return merge_patch(EventCreate, event, patch)
 
 
 async def delete_event(session: AsyncSession, event: Event) -> None:

@@ -3,8 +3,8 @@ Schemas all take them from here, so a column's name, order and type are said in 
 
 import types
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -84,10 +84,25 @@ def columns(model: type[BaseModel]) -> tuple[Column, ...]:
     return tuple(found)
 
 
-def table_schema(model: type[BaseModel], primary_key: str | None = "id") -> dict[str, Any]:
-    """A Frictionless Table Schema of the model's CSV export (empty cells are nulls)."""
-    fields = []
+def flat_columns(model: type[BaseModel], flat: Mapping[str, Mapping[str, str]]) -> tuple[Column, ...]:
+    """The model's columns with each object named in `flat` written as columns of its own (column → key of the
+    object: an event's `place` as `place_name`, `address`…), in its place; a field of the model named like one
+    of those columns is left to it. A spreadsheet reads such columns, and an import takes them back."""
+    taken = {column for parts in flat.values() for column in parts}
+    found: list[Column] = []
     for column in columns(model):
+        if column.name in flat:
+            inner = {part.name: part for part in columns(_unwrap(model.model_fields[column.name].annotation)[0])}
+            found.extend(replace(inner[key], name=name, required=False) for name, key in flat[column.name].items())
+        elif column.name not in taken:
+            found.append(column)
+    return tuple(found)
+
+
+def table_schema(found: Sequence[Column], primary_key: str | None = "id") -> dict[str, Any]:
+    """A Frictionless Table Schema of an export of these columns (empty cells are nulls)."""
+    fields = []
+    for column in found:
         field: dict[str, Any] = {"name": column.name, "type": column.kind}
         if column.format:
             field["format"] = column.format

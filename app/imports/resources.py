@@ -7,7 +7,7 @@ so a file cannot overspend an envelope or an allocation any more than single wri
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,11 +22,12 @@ from app.core.schemas import Input
 from app.crud import ResourceSpec
 from app.events import rules as event_rules
 from app.events import service as events
-from app.events.schemas import EventCreate
+from app.events.schemas import PLACE_COLUMNS, EventCreate
 from app.funding import rules as funding_rules
 from app.funding import service as funding
 from app.funding.schemas import AllocationCreate, DisbursementCreate, FundingStreamCreate
 from app.imports.schemas import ImportResource
+from app.labs import rules as lab_rules
 from app.labs import service as labs
 from app.labs.schemas import LabCreate
 from app.models import (
@@ -131,8 +132,20 @@ class PublishedRules(Rules):
             )
 
 
+class LabRules(Rules):
+    """A lab's point within its region, as `create_lab` checks it."""
+
+    async def complete(self, row: Any) -> None:
+        try:
+            row.values = lab_rules.located_in_region(row.values)
+        except InvalidInput as exc:
+            error = exc.errors[0]
+            raise RowError(str(error.loc[0]), error.msg) from None
+
+
 class EventRules(PublishedRules):
-    """Region and time zone defaulted as `create_event` does; local times read in the event's zone."""
+    """Region and time zone defaulted as `create_event` does; local times read in the event's zone; the place
+    and what the attendance mode needs, as `create_event` checks them."""
 
     noun = events.SPEC.noun
     entity_type = events.SPEC.entity_type
@@ -145,7 +158,8 @@ class EventRules(PublishedRules):
         refs = row.values.get("_refs", {})
         holder = refs.get("lab_id") or refs.get("organizer_organization_id")
         try:
-            row.values = event_rules.placed_in_time(row.values, holder.get("region_code") if holder else None)
+            placed = event_rules.placed_in_time(row.values, holder.get("region_code") if holder else None)
+            row.values = event_rules.placed_in_space(placed)
         except InvalidInput as exc:
             error = exc.errors[0]
             raise RowError(str(error.loc[0]), error.msg) from None
@@ -414,6 +428,10 @@ class ImportSpec:
     parent: str | None = None
     natural_key: tuple[str, ...] = ()
     rules: type[Rules] = Rules
+    nested: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Columns that give a key of an object field (`address` → the place's `address`), as exports write them."""
+    read_only: tuple[str, ...] = ()
+    """Columns exports write that the row's values imply (`places_left`): taken and ignored."""
 
     @property
     def key_hint(self) -> str:
@@ -431,6 +449,7 @@ SPECS: dict[ImportResource, ImportSpec] = {
         labs.SPEC,
         LabCreate,
         (Ref("host_organization_id", Organization, "organization", ("host", "organization")),),
+        rules=LabRules,
     ),
     ImportResource.funding_streams: ImportSpec(
         "funding-streams",
@@ -482,5 +501,7 @@ SPECS: dict[ImportResource, ImportSpec] = {
             Ref("campaign_id", Campaign, "campaign", ("campaign",)),
         ),
         rules=EventRules,
+        nested={column: ("place", key) for column, key in PLACE_COLUMNS.items()},
+        read_only=("places_left", "is_full"),
     ),
 }

@@ -24,7 +24,7 @@ JSON line's explicit `null` does clear a field).
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, or_, select, text, tuple_
@@ -91,7 +91,12 @@ class Columns:
         for alias, target in (("region", "region_code"), ("theme", "theme_code")):
             if target in spec.schema.model_fields:
                 self.names[alias] = target
+        self.names.update(dict.fromkeys(spec.read_only))
         self.kinds = kinds(spec.schema)
+        for column, (field_name, key) in spec.nested.items():
+            self.names[column] = f"{field_name}.{key}"
+            inner = spec.schema.model_fields[field_name].annotation
+            self.kinds[f"{field_name}.{key}"] = kinds(next(a for a in get_args(inner) if a is not type(None)))[key]
         # Read once: pydantic computes `model_fields` anew at each access on the class.
         self.fields = frozenset(spec.schema.model_fields)
 
@@ -620,12 +625,18 @@ class Importer:
                 continue
             base = {name: row.existing[name] for name in fields} if row.existing is not None else {}
             data = {**base, **{k: v for k, v in row.given.items() if k in fields}}
+            for given_name, value in row.given.items():
+                # A nested column (`address`) sets its key of the object, over what the row or the store has.
+                field_name, dot, key = given_name.partition(".")
+                if dot:
+                    data[field_name] = {**(data.get(field_name) or {}), key: value}
             try:
                 validated = schema.model_validate(data)
             except ValidationError as exc:
                 for error in exc.errors(include_url=False):
-                    name = str(error["loc"][0]) if error["loc"] else None
-                    self.reject(row, name, error["msg"].removeprefix("Value error, "))
+                    inner = ".".join(str(part) for part in error["loc"][:2])
+                    at = inner if inner in row.columns else str(error["loc"][0]) if error["loc"] else None
+                    self.reject(row, at, error["msg"].removeprefix("Value error, "))
                 continue
             row.values = {**validated.model_dump(), "_refs": extra.get("_refs", {})}
             parent = self.spec.parent

@@ -8,9 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app import crud
 from app.auth import permissions
 from app.auth.permissions import Area
+from app.core.errors import InvalidInput
 from app.core.security import Caller
 from app.crud import Blocker, Reference, ResourceSpec
 from app.exports.geojson import feature_collection, point
+from app.labs import rules
 from app.labs.schemas import LabCreate, LabFilters, LabRead
 from app.lists.filters import common, compare, reference
 from app.lists.listing import Listing
@@ -66,12 +68,20 @@ async def get_lab(session: AsyncSession, ident: str) -> Lab:
     return await crud.get(session, SPEC, ident)
 
 
+def _row_values(data: LabCreate) -> dict[str, Any]:
+    """The row to write (see `rules.located_in_region`), a refusal located in the body."""
+    try:
+        return rules.located_in_region(data.model_dump())
+    except InvalidInput as exc:
+        raise InvalidInput([error.model_copy(update={"loc": ["body", *error.loc]}) for error in exc.errors]) from None
+
+
 async def create_lab(session: AsyncSession, data: LabCreate) -> Lab:
-    return await crud.insert(session, SPEC, data.model_dump())
+    return await crud.insert(session, SPEC, _row_values(data))
 
 
 async def replace_lab(session: AsyncSession, lab: Lab, data: LabCreate) -> Lab:
-    return await crud.update(session, SPEC, lab, data.model_dump())
+    return await crud.update(session, SPEC, lab, _row_values(data))
 
 
 async def delete_lab(session: AsyncSession, lab: Lab) -> None:

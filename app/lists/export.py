@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from app.core.db import reading
 from app.core.errors import ServiceBusy
 from app.core.urls import HEAD
-from app.exports.columns import columns
+from app.exports.columns import Column
 from app.exports.csv import Dialect, Separator, csv_cells
 from app.exports.jsonl import JSONL_MEDIA_TYPE, jsonl_chunks
 from app.exports.tables import MEDIA_TYPES, SHEETS, table_chunks
@@ -114,6 +114,8 @@ async def records(
     (`mode="python"`: dates, numbers, UUIDs) for spreadsheets."""
     adapter = _adapter(read_model)
     stmt = select(*(c for c in table.c if c.key != "search_text")).where(*where)
+    if key.column.key not in table.c:
+        stmt = stmt.add_columns(key.column)
     async for rows in chunks_of_rows(engine, stmt, key, table.c[tie]):
         for row in rows:
             yield adapter.dump_python(adapter.validate_python(dict(row)), mode=mode)
@@ -121,18 +123,17 @@ async def records(
 
 async def encoded(
     items: AsyncIterator[dict[str, Any]],
-    read_model: type[BaseModel],
+    found: Sequence[Column],
     name: str,
     output: str,
     separator: Separator,
     dialect: Dialect = Dialect.standard,
 ) -> AsyncIterator[bytes]:
-    """Records encoded as `csv`, `jsonl`, `xlsx` or `ods`, chunk by chunk, in the model's columns."""
+    """Records encoded as `csv`, `jsonl`, `xlsx` or `ods`, chunk by chunk, in these columns."""
     if output == "jsonl":
         async for chunk in jsonl_chunks(items):
             yield chunk
         return
-    found = columns(read_model)
     fields = [column.name for column in found]
 
     async def rows() -> AsyncIterator[list[Any]]:

@@ -4,13 +4,16 @@ One declaration gives both the conditions that exports and stats add to their st
 of a list page (`given`), which the page's statement is compiled for once (see docs/architecture.md).
 """
 
+import math
 import operator
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, Table, bindparam, case, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, String, Table, bindparam, case, cast, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.core.text import fold, like_escape, parse_uuid
 
@@ -152,3 +155,105 @@ def reference(
         return [column.in_(ids if correlate else ids.correlate(None))]
 
     return Filter(param, reference_shape, build)
+
+
+EARTH_RADIUS_KM = 6371.0088
+"""The mean radius of the WGS84 ellipsoid: great-circle distances are within 0.5 % of the geodesic ones."""
+_KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
+
+
+def distance_km(
+    latitude: KeyedColumnElement[Any], longitude: KeyedColumnElement[Any], point: Sequence[Any]
+) -> ColumnElement[float]:
+    """The great-circle distance in km from the row's point to `point` (latitude, longitude: values or bound
+    parameters), by the haversine formula, in functions both engines have (SQLite ≥ 3.35 has its math functions)."""
+    half_lat = func.radians(latitude - point[0]) / 2
+    half_lon = func.radians(longitude - point[1]) / 2
+    sin_lat, sin_lon = func.sin(half_lat), func.sin(half_lon)
+    chord = sin_lat * sin_lat + func.cos(func.radians(point[0])) * func.cos(func.radians(latitude)) * sin_lon * sin_lon
+    distance: ColumnElement[float] = 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(chord))
+    return distance
+
+
+class unindexed(FunctionElement[Any]):
+    """A column SQLite's planner must not seek by (`+column`): it then walks the index of the sort; other engines
+    plan by their statistics."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+
+@compiles(unindexed)
+def _as_is(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(unindexed, "sqlite")
+def _unary_plus(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
+def near(param: str, latitude: KeyedColumnElement[Any], longitude: KeyedColumnElement[Any]) -> Filter:
+    """Rows within `radius` km of a point, the value being (latitude, longitude, radius, sorted by distance). The
+    box around the circle is compared first, so the distance is computed only for the rows in it; the values are
+    the point, the radius and the box (south, north, west, east: a box that would cross ±180° or a pole compares
+    latitudes only). Sorted by distance, the box seeks the index of the coordinates; in another sort, SQLite
+    walks the sort's index instead (docs/architecture.md, "Distance")."""
+
+    def prepare(value: Any) -> Prepared:
+        point_lat, point_lon, radius, by_distance = value
+        span_lat = radius / _KM_PER_DEGREE
+        south, north = point_lat - span_lat, point_lat + span_lat
+        cos_lat = math.cos(math.radians(point_lat))
+        span_lon = span_lat / cos_lat if cos_lat > 1e-6 else 360.0
+        west, east = point_lon - span_lon, point_lon + span_lon
+        with_longitudes = south > -90 and north < 90 and west > -180 and east < 180
+        box = (south, north, west, east) if with_longitudes else (south, north)
+        return (with_longitudes, bool(by_distance)), (point_lat, point_lon, radius, *box)
+
+    def build(shape: Hashable, values: Sequence[Any]) -> list[ColumnElement[bool]]:
+        by_distance = isinstance(shape, tuple) and shape[1]
+        seek = latitude if by_distance else unindexed(latitude)
+        clauses = [seek.between(values[3], values[4])]
+        if len(values) == 7:
+            clauses.append(longitude.between(values[5], values[6]))
+        return [*clauses, distance_km(latitude, longitude, values[:2]) <= values[2]]
+
+    return Filter(param, prepare, build)
+
+
+def within_box(
+    param: str, latitude: KeyedColumnElement[Any], longitude: KeyedColumnElement[Any], parse: Callable[[Any], Any]
+) -> Filter:
+    """Rows whose point lies in a box: `parse(value)` gives (west, south, east, north), RFC 7946's order."""
+
+    def prepare(value: Any) -> Prepared:
+        return None, tuple(parse(value))
+
+    def build(_shape: Hashable, values: Sequence[Any]) -> list[ColumnElement[bool]]:
+        west, south, east, north = values
+        return [latitude.between(south, north), longitude.between(west, east)]
+
+    return Filter(param, prepare, build)
+
+
+def holds(param: str, column: KeyedColumnElement[Any]) -> Filter:
+    """A JSON list of codes holds the value: its text holds the quoted code (codes have no quote nor escape),
+    which both engines read alike."""
+
+    def prepare(value: Any) -> Prepared:
+        return None, (f'%"{like_escape(str(value))}"%',)
+
+    return Filter(param, prepare, lambda _shape, values: [cast(column, String).like(values[0], escape="\\")])
+
+
+def not_passed(param: str, column: KeyedColumnElement[Any], now: Callable[[], Any]) -> Filter:
+    """`true`: the instant is not passed (or there is none); `false`: it is passed."""
+
+    def prepare(value: Any) -> Prepared:
+        return bool(value), (now(),)
+
+    def build(still: Hashable, values: Sequence[Any]) -> list[ColumnElement[bool]]:
+        return [or_(column.is_(None), column > values[0])] if still else [column <= values[0]]
+
+    return Filter(param, prepare, build)

@@ -1,11 +1,11 @@
 """A list of the API, declared once by its slice; its route, the fast path, exports and the CLI all read it."""
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Table
+from sqlalchemy import ColumnElement, Table, bindparam
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import KeyedColumnElement
 from starlette.requests import Request
@@ -13,19 +13,41 @@ from starlette.responses import Response
 
 from app.core.db import reading
 from app.core.security import ANONYMOUS, CALLER_STATE, Caller
+from app.exports.columns import Column, flat_columns
 from app.exports.csv import Dialect, Separator
 from app.exports.tables import SHEETS
 from app.lists import export
-from app.lists.filters import Filter, Given, where
+from app.lists.filters import Filter, Given, given, where
 from app.lists.pages import PageResult, json_page_response, read_page
 from app.lists.pagination import SortKey
 from app.lists.params import PageParams, export_requested
 
 
-def _sorts(table: Table, params: type[PageParams]) -> dict[str, SortKey]:
-    """Each choice of the params' `sort` (`name`, `-name`…) as the column it orders by and its direction."""
+@dataclass(frozen=True)
+class ComputedSort:
+    """A sort by an expression of a filter's values, ascending: the distance from the point of `near`. The
+    filter's first `arity` values make the expression; the sort is only given with that filter."""
+
+    filter: str
+    arity: int
+    expression: Callable[[Sequence[Any]], ColumnElement[Any]]
+
+    def key(self, name: str, values: Sequence[Any]) -> SortKey:
+        return SortKey(self.expression(values[: self.arity]).label(name))
+
+
+def _sorts(table: Table, params: type[PageParams], computed: Mapping[str, ComputedSort]) -> dict[str, SortKey]:
+    """Each choice of the params' `sort` (`name`, `-name`…) as the column it orders by and its direction; a
+    computed sort's expression binds the parameters its filter's values are named by (app.lists.filters)."""
     choices = get_args(params.model_fields["sort"].annotation)
-    return {choice: SortKey(table.c[choice.lstrip("-")], choice.startswith("-")) for choice in choices}
+    sorts = {
+        choice: SortKey(table.c[choice.lstrip("-")], choice.startswith("-"))
+        for choice in choices
+        if choice not in computed
+    }
+    for name, sort in computed.items():
+        sorts[name] = sort.key(name, [bindparam(f"{sort.filter}_{index}") for index in range(sort.arity)])
+    return sorts
 
 
 @dataclass(frozen=True)
@@ -42,10 +64,21 @@ class Listing:
     tie: str = "id"
     visibility: Callable[[Caller, Any], Given] | None = None
     """What of the list a caller may see (app.publication.visibility), for lists whose rows may be unpublished."""
+    computed: Mapping[str, ComputedSort] = field(default_factory=dict)
+    flat: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Object fields a CSV export writes as columns of their own: field → {column: the object's key}."""
     sorts: dict[str, SortKey] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sorts", _sorts(self.table, self.params))
+        object.__setattr__(self, "sorts", _sorts(self.table, self.params, self.computed))
+
+    def sort_key(self, params: Any) -> SortKey:
+        """The sort of an export: a computed one with the filter's values themselves (no statement is kept)."""
+        computed = self.computed.get(params.sort)
+        if computed is None:
+            return self.sorts[params.sort]
+        found = next(g for g in given(self.filters, params) if g.filter.param == computed.filter)
+        return computed.key(params.sort, found.values)
 
     def _seen(self, caller: Caller, params: Any) -> list[Given]:
         return [] if self.visibility is None else [self.visibility(caller, params)]
@@ -105,7 +138,7 @@ class Listing:
         """Every matching item `caller` may see as its JSON object (or its Python values, `mode="python"`), in
         the sort's order, read a chunk at a time."""
         where = self.where(params, caller, within)
-        return export.records(engine, self.table, self.sorts[params.sort], where, self.read_model, self.tie, mode)
+        return export.records(engine, self.table, self.sort_key(params), where, self.read_model, self.tie, mode)
 
     def export_chunks(
         self,
@@ -117,6 +150,20 @@ class Listing:
         within: Mapping[str, Any] | None = None,
         dialect: Dialect = Dialect.standard,
     ) -> AsyncIterator[bytes]:
-        """The whole list in its sort's order, encoded as `csv`, `jsonl`, `xlsx` or `ods`."""
+        """The whole list in its sort's order, encoded as `csv`, `jsonl`, `xlsx` or `ods`; in tables each object
+        of `flat` is written as its columns (so that a spreadsheet reads them, and an import takes them back)."""
         items = self.records(engine, params, caller, within, "python" if output in SHEETS else "json")
-        return export.encoded(items, self.read_model, self.name, output, separator, dialect)
+        if output != "jsonl" and self.flat:
+            items = self._flattened(items)
+        return export.encoded(items, self.columns(), self.name, output, separator, dialect)
+
+    def columns(self) -> tuple[Column, ...]:
+        """The columns of its tables (CSV, spreadsheets, the data package's schema)."""
+        return flat_columns(self.read_model, self.flat)
+
+    async def _flattened(self, items: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+        async for item in items:
+            for name, parts in self.flat.items():
+                value = item.get(name) or {}
+                item.update((column, value.get(key)) for column, key in parts.items())
+            yield item

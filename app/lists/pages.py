@@ -99,6 +99,8 @@ def page_statement(
         clauses = [clause for found in active for clause in found.filter.build(found.shape, found.binds())]
         clauses += [table.c[name] == bindparam(f"within_{name}") for name, _ in inside]
         stmt = _page_select(table, sorts, read_model, tie).where(*clauses)
+        if sort_key.column.key not in table.c:
+            stmt = stmt.add_columns(sort_key.column)
         cursor = None
         if query.cursor is not None:
             cursor = bindparam("after_key", type_=sort_key.column.type), bindparam("after_id", type_=table.c[tie].type)
@@ -159,6 +161,9 @@ def _written_alike(annotation: Any) -> bool:
         return key is str and _written_alike(value)
     if isinstance(annotation, type) and issubclass(annotation, StrEnum):
         return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        # An object kept as JSON from its model's own dump: its keys already in the model's order.
+        return _plain(annotation)
     return annotation in _JSON_NATIVE
 
 

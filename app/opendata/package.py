@@ -6,7 +6,7 @@ from typing import Any
 
 from app.campaigns.service import CAMPAIGNS
 from app.events.service import EVENTS
-from app.exports.columns import columns, table_schema
+from app.exports.columns import table_schema
 from app.funding.service import ALLOCATIONS, STREAMS
 from app.labs.service import LABS
 from app.lists.listing import Listing
@@ -26,7 +26,7 @@ NAME = "lab-registry"
 
 def _foreign_keys(listing: Listing, resources: dict[str, str]) -> list[dict[str, Any]]:
     """The table's foreign keys that point at another exported list, on a column the CSV has."""
-    exported = {column.name for column in columns(listing.read_model)}
+    exported = {column.name for column in listing.columns()}
     keys = []
     for key in sorted(listing.table.foreign_keys, key=lambda key: key.parent.name):
         target = resources.get(key.column.table.name)
@@ -58,7 +58,7 @@ def descriptor(api_url: str) -> dict[str, Any]:
                 "licenses": [LICENCE],
                 "dialect": {"delimiter": ",", "header": True},
                 "schema": {
-                    **table_schema(listing.read_model, listing.tie),
+                    **table_schema(listing.columns(), listing.tie),
                     "foreignKeys": _foreign_keys(listing, resources),
                 },
             }

@@ -69,3 +69,47 @@ def region_code_for(value: str) -> str | None:
 def timezone_for_region(region_code: str | None) -> str:
     """The zone a local time given without offset is read in: the region's own, else Paris."""
     return REGION_TIMEZONES.get(region_code or "", PARIS)
+
+
+# Where each region lies, as a box (south, west, north, east) in WGS84 degrees, drawn a few kilometres wider than
+# the region: it refuses swapped coordinates and a point in another region or abroad, not a point just across a
+# border with a neighbouring region (docs/api.md says so).
+REGION_BOUNDS: Final[dict[str, tuple[float, float, float, float]]] = {
+    "01": (15.8, -61.85, 16.55, -60.95),
+    "02": (14.35, -61.25, 14.9, -60.8),
+    "03": (2.1, -54.65, 5.85, -51.6),
+    "04": (-21.4, 55.2, -20.85, 55.85),
+    "06": (-13.05, 44.95, -12.6, 45.35),
+    "11": (48.1, 1.4, 49.25, 3.6),
+    "24": (46.3, 0.0, 48.95, 3.15),
+    "27": (46.1, 2.8, 48.45, 7.2),
+    "28": (48.15, -1.97, 50.1, 1.85),
+    "32": (48.8, 1.35, 51.1, 4.3),
+    "44": (47.4, 3.35, 50.2, 8.25),
+    "52": (46.25, -2.65, 48.6, 0.95),
+    "53": (47.25, -5.2, 48.9, -1.0),
+    "75": (42.75, -1.85, 47.2, 2.65),
+    "76": (42.3, -0.35, 45.1, 4.9),
+    "84": (44.1, 2.05, 46.85, 7.2),
+    "93": (42.95, 4.2, 45.15, 7.75),
+    "94": (41.3, 8.5, 43.05, 9.6),
+}
+
+
+def within_region(region_code: str, latitude: float, longitude: float) -> bool:
+    """Whether a point lies in the region's box (a region without a box takes any point)."""
+    bounds = REGION_BOUNDS.get(region_code)
+    if bounds is None:
+        return True
+    south, west, north, east = bounds
+    return south <= latitude <= north and west <= longitude <= east
+
+
+def region_at(latitude: float, longitude: float) -> str | None:
+    """A region whose box holds the point, or None when it lies outside France and its overseas regions."""
+    return next((code for code in REGION_BOUNDS if within_region(code, latitude, longitude)), None)
+
+
+def department_of(commune_code: str) -> str:
+    """The département of an INSEE commune code: its first two characters (`35`, `2A`), three overseas (`974`)."""
+    return commune_code[:3] if commune_code.startswith("97") else commune_code[:2]

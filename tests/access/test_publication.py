@@ -17,6 +17,7 @@ def _event(world: World, **fields: Any) -> dict[str, Any]:
         "theme_code": "design",
         "format": "atelier",
         "attendance_mode": "online",
+        "online_url": "https://visio.example.org/salle",
         "audience": "all",
         "starts_at": "2021-03-02T10:00:00",
         "ends_at": "2021-03-02T12:00:00",
@@ -109,8 +110,8 @@ class TestImports:
     """An imported row follows the rules of a single write: its first state, its moves, its history."""
 
     CSV = (
-        "external_id,title,theme,format,attendance_mode,audience,starts_at,ends_at,lab,publication\r\n"
-        "ev-1,Atelier importé,design,atelier,in-person,all,05/01/2021 10:00,05/01/2021 12:00,lab-a,{state}\r\n"
+        "external_id,title,theme,format,attendance_mode,audience,starts_at,ends_at,lab,publication,city\r\n"
+        "ev-1,Atelier importé,design,atelier,in-person,all,05/01/2021 10:00,05/01/2021 12:00,lab-a,{state},Rennes\r\n"
     )
 
     async def _import(self, http: httpx2.AsyncClient, key: dict[str, str], state: str) -> httpx2.Response:

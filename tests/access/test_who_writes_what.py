@@ -17,8 +17,8 @@ pytestmark = pytest.mark.anyio
 KEYS = ("own", "other", "write", "funding", "publish")
 Body = Callable[[dict[str, Any]], Any]
 EVENT_CSV = (
-    "external_id,title,theme,format,attendance_mode,audience,starts_at,ends_at,lab\r\n"
-    "ev-1,Atelier importé,design,atelier,in-person,all,05/01/2021 10:00,05/01/2021 12:00,lab-a\r\n"
+    "external_id,title,theme,format,attendance_mode,audience,starts_at,ends_at,lab,city\r\n"
+    "ev-1,Atelier importé,design,atelier,in-person,all,05/01/2021 10:00,05/01/2021 12:00,lab-a,Rennes\r\n"
 )
 
 
@@ -32,6 +32,7 @@ def _event(rows: dict[str, Any]) -> dict[str, Any]:
         "starts_at": "2021-03-02T10:00:00",
         "ends_at": "2021-03-02T12:00:00",
         "lab_id": rows["lab_a"]["id"],
+        "city": "Rennes",
     }
 
 

@@ -24,6 +24,7 @@ def event_body(**fields: Any) -> dict[str, Any]:
         "theme_code": "service-usager",
         "format": "webinaire",
         "attendance_mode": "online",
+        "online_url": "https://visio.example.org/salle",
         "audience": "agents",
         "starts_at": "2020-11-17T10:00:00+01:00",
         "ends_at": "2020-11-17T11:30:00+01:00",

@@ -150,7 +150,12 @@ class TestNoStoredValueCutsTheFeed:
             city="Rennes\r\nX-INJECTED:1",
             registration_url="https://e.org/\rBEGIN:VEVENT",
         )
-        await create_event(client, title="Intact", registration_url="https://inscription.example.fr/atelier")
+        await create_event(
+            client,
+            title="Intact",
+            attendance_mode="in-person",
+            registration_url="https://inscription.example.fr/atelier",
+        )
 
         response = await client.get("/api/v1/events.ics")
         assert response.status_code == 200

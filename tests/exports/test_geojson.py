@@ -22,7 +22,7 @@ class TestGeoJson:
         assert feature["geometry"] == {"type": "Point", "coordinates": [-1.678, 48.117]}
 
     async def test_properties_carry_the_lab_fields(self, client: httpx2.AsyncClient) -> None:
-        lab = await create_lab(client, latitude=43.6, longitude=1.44)
+        lab = await create_lab(client, region_code="76", latitude=43.6, longitude=1.44)
         [feature] = (await client.get("/api/v1/labs.geojson")).json()["features"]
         assert feature["properties"] == lab
 

@@ -58,11 +58,12 @@ async def test_utf8_with_bom_loaded_twice_is_unchanged_the_second_time(client: h
 async def test_events_with_french_dates_friendly_references_and_crlf(client: httpx2.AsyncClient) -> None:
     lab = await create_lab(client, slug="lab-bretagne", region_code="53")
     body = (
-        "external_id;title;theme;format;attendance_mode;audience;starts_at;ends_at;lab;participants_count\r\n"
+        "external_id;title;theme;format;attendance_mode;audience;starts_at;ends_at;lab;participants_count;"
+        "city;online_url\r\n"
         "evt-1;Atelier « design » des services;Service à l'usager;Atelier découverte;in-person;agents;"
-        "17/11/2020 10:00;17/11/2020 12:30;lab-bretagne;12\r\n"
+        "17/11/2020 10:00;17/11/2020 12:30;lab-bretagne;12;Rennes;\r\n"
         'evt-2;"Webinaire ; sur deux\r\nlignes";design;webinaire;online;all;2020-11-18T14:00:00+01:00;'
-        "2020-11-18T15:00:00+01:00;" + lab["id"] + ";\r\n"
+        "2020-11-18T15:00:00+01:00;" + lab["id"] + ";;;https://visio.example.org/salle\r\n"
     ).encode()
     response = await load(client, "events", body)
     assert response.status_code == 200, response.text

@@ -110,11 +110,12 @@ class TestProjects:
 
 
 class TestEvents:
-    HEADER = "external_id,title,theme,format,attendance_mode,audience,starts_at,ends_at,lab,region\r\n"
+    HEADER = "external_id,title,theme,format,attendance_mode,audience,starts_at,ends_at,lab,region,city\r\n"
 
     async def test_local_times_are_read_in_the_region_zone(self, client: httpx2.AsyncClient) -> None:
         await create_lab(client, slug="lab-run", region_code="04")
-        body = self.HEADER + "e-1,Atelier,design,atelier,in-person,all,17/11/2020 10:00,17/11/2020 12:00,lab-run,\r\n"
+        row = "e-1,Atelier,design,atelier,in-person,all,17/11/2020 10:00,17/11/2020 12:00,lab-run,,Saint-Denis\r\n"
+        body = self.HEADER + row
         await loaded(client, "events", body)
         event = (await client.get("/api/v1/events", params={"lab": "lab-run"})).json()["items"][0]
         assert (event["starts_at"], event["timezone"], event["region_code"]) == (
@@ -127,8 +128,8 @@ class TestEvents:
         await create_lab(client, slug="lab-paris", region_code="11")
         body = (
             self.HEADER
-            + "e-1,Gap,design,atelier,online,all,29/03/2020 02:30,29/03/2020 04:00,lab-paris,\r\n"
-            + "e-2,Reversed,design,atelier,online,all,29/03/2020 10:00,29/03/2020 09:00,lab-paris,\r\n"
+            + "e-1,Gap,design,atelier,in-person,all,29/03/2020 02:30,29/03/2020 04:00,lab-paris,,Paris\r\n"
+            + "e-2,Reversed,design,atelier,in-person,all,29/03/2020 10:00,29/03/2020 09:00,lab-paris,,Paris\r\n"
         )
         problem = assert_problem(await load(client, "events", body), 422)
         assert [(e["line"], e["column"]) for e in problem["errors"]] == [(2, "starts_at"), (3, "ends_at")]

@@ -37,6 +37,7 @@ async def test_drafts_reach_only_the_subscriptions_that_may_see_them(
         "theme_code": "design",
         "format": "atelier",
         "attendance_mode": "online",
+        "online_url": "https://visio.example.org/salle",
         "audience": "all",
         "starts_at": "2021-03-02T10:00:00",
         "ends_at": "2021-03-02T12:00:00",
