@@ -38,6 +38,7 @@ async def test_an_event_outside_its_campaign_is_refused(client: httpx2.AsyncClie
             "theme_code": "design",
             "format": "atelier",
             "attendance_mode": "online",
+            "online_url": "https://webinaire.example.fr/salle",
             "audience": "agents",
             "lab_id": (await create_lab(client))["id"],
             "campaign_id": campaign["id"],
@@ -67,6 +68,7 @@ async def test_the_days_are_those_where_the_event_happens(client: httpx2.AsyncCl
             "theme_code": "design",
             "format": "atelier",
             "attendance_mode": "online",
+            "online_url": "https://webinaire.example.fr/salle",
             "audience": "agents",
             "lab_id": guyane["id"],
             "campaign_id": campaign["id"],
@@ -86,7 +88,16 @@ async def test_put_and_patch_keep_the_event_inside(client: httpx2.AsyncClient, c
     assert message(assert_problem(patched, 422, "campaign_id")) == OUTSIDE
     full = {
         name: event[name]
-        for name in ("title", "theme_code", "format", "attendance_mode", "audience", "lab_id", "campaign_id")
+        for name in (
+            "title",
+            "theme_code",
+            "format",
+            "attendance_mode",
+            "online_url",
+            "audience",
+            "lab_id",
+            "campaign_id",
+        )
     }
     put = await client.put(
         f"/api/v1/events/{event['id']}",
@@ -129,9 +140,9 @@ async def test_imports_apply_both_rules_with_the_same_wording(
 ) -> None:
     await create_lab(client, slug="lab-c")
     events = (
-        "external_id,title,theme,format,attendance_mode,audience,lab,campaign,starts_at,ends_at\r\n"
-        "ev-1,Atelier,design,atelier,online,agents,lab-c,mois-2020,2020-11-12T10:00:00,2020-11-12T12:00:00\r\n"
-        "ev-2,Atelier de mars,design,atelier,online,agents,lab-c,mois-2020,2021-03-02T10:00:00,2021-03-02T12:00:00\r\n"
+        "external_id,title,theme,format,attendance_mode,online_url,audience,lab,campaign,starts_at,ends_at\r\n"
+        "ev-1,Atelier,design,atelier,online,https://e.org/,agents,lab-c,mois-2020,2020-11-12T10:00:00,2020-11-12T12:00:00\r\n"
+        "ev-2,Atelier de mars,design,atelier,online,https://e.org/,agents,lab-c,mois-2020,2021-03-02T10:00:00,2021-03-02T12:00:00\r\n"
     )
     problem = assert_problem(await load(client, "events", events), 422)
     [error] = problem["errors"]
