@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.campaigns import service as campaigns
@@ -20,7 +20,9 @@ from app.core.schemas import Input
 from app.crud import ResourceSpec
 from app.events import rules as event_rules
 from app.events import service as events
+from app.events import session_rules, session_store
 from app.events.schemas import EventCreate
+from app.events.session_schemas import SessionStatus
 from app.funding import rules as funding_rules
 from app.funding import service as funding
 from app.funding.schemas import AllocationCreate, DisbursementCreate, FundingStreamCreate
@@ -130,12 +132,23 @@ class PublishedRules(Rules):
 
 
 class EventRules(PublishedRules):
-    """Region and time zone defaulted as `create_event` does; local times read in the event's zone."""
+    """Region and time zone defaulted as `create_event` does; local times read in the event's zone. An event's
+    one session follows its dates, as a single write's does (`app.events.session_store`); sessions are rows of
+    their own import (`SessionRules`)."""
 
     noun = events.SPEC.noun
     entity_type = events.SPEC.entity_type
 
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.held: dict[uuid.UUID, list[dict[str, Any]]] = {}
+
+    async def prepare(self, rows: list[Any]) -> None:
+        self.held = await _sessions_of(self.session, [row.existing["id"] for row in rows if row.existing is not None])
+
     async def complete(self, row: Any) -> None:
+        if row.values.pop("sessions", None) is not None:
+            raise RowError("sessions", "sessions are rows of their own import: /api/v1/imports/sessions")
         refs = row.values.get("_refs", {})
         holder = refs.get("lab_id") or refs.get("organizer_organization_id")
         try:
@@ -143,7 +156,46 @@ class EventRules(PublishedRules):
         except InvalidInput as exc:
             error = exc.errors[0]
             raise RowError(str(error.loc[0]), error.msg) from None
+        held = self.held.get(row.existing["id"], []) if row.existing is not None else []
+        dates = {"starts_at": row.values["starts_at"], "ends_at": row.values["ends_at"]}
+        if len(held) > 1 and session_rules.span(held) != dates:
+            raise RowError("starts_at", session_store.dates_refusal(len(held)))
         self.publication(row)
+
+    async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
+        await super().written(creates, updates, actor)
+        table = session_store.SPEC.table
+        if creates:
+            await self.session.execute(
+                insert(table),
+                [
+                    {
+                        "id": row["id"],
+                        "event_id": row["id"],
+                        "starts_at": row["starts_at"],
+                        "ends_at": row["ends_at"],
+                        "status": SessionStatus.scheduled,
+                        "created_at": row["updated_at"],
+                        "updated_at": row["updated_at"],
+                        "version": 1,
+                    }
+                    for row in creates
+                ],
+            )
+        for row in updates:
+            held = self.held.get(row["id"], [])
+            moved = len(held) == 1 and (held[0]["starts_at"], held[0]["ends_at"]) != (row["starts_at"], row["ends_at"])
+            if moved:
+                await self.session.execute(
+                    update(table)
+                    .where(table.c.id == held[0]["id"])
+                    .values(
+                        starts_at=row["starts_at"],
+                        ends_at=row["ends_at"],
+                        updated_at=row["updated_at"],
+                        version=table.c.version + 1,
+                    )
+                )
 
 
 class ProjectRules(PublishedRules):
@@ -326,6 +378,17 @@ class DisbursementRules(Rules):
             if refusal is not None:
                 raise RowError("allocation_id" if allocation["status"] != COMMITTED else "amount_cents", refusal)
         allocation["disbursed"] += delta
+
+
+async def _sessions_of(session: AsyncSession, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The stored sessions of these events, by event."""
+    found: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    if event_ids:
+        table = session_store.SPEC.table
+        stmt = select(table).where(table.c.event_id.in_(event_ids)).order_by(table.c.starts_at, table.c.id)
+        for stored in (await session.execute(stmt)).mappings():
+            found.setdefault(stored["event_id"], []).append(dict(stored))
+    return found
 
 
 async def _disbursed_by_allocation(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

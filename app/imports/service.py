@@ -618,7 +618,8 @@ class Importer:
             if row.given.get("id") is not None and _uuid(row.given["id"]) is None:
                 self.reject(row, "id", "not a valid UUID")
                 continue
-            base = {name: row.existing[name] for name in fields} if row.existing is not None else {}
+            stored = row.existing or {}
+            base = {name: stored[name] for name in fields if name in stored}
             data = {**base, **{k: v for k, v in row.given.items() if k in fields}}
             try:
                 validated = schema.model_validate(data)
