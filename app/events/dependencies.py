@@ -25,3 +25,12 @@ async def load_session(
 
 
 SessionItem = Annotated[EventSession, Depends(conditional(load_session))]
+
+
+async def find_session(
+    session: SessionDep, session_id: Annotated[str, Path(description="Session id.")]
+) -> EventSession:
+    return await sessions.find_session(session, session_id)
+
+
+AnySessionItem = Annotated[EventSession, Depends(conditional(find_session))]

@@ -7,7 +7,7 @@ from app.core.errors import error_responses
 from app.core.schemas import Page, merge_patch
 from app.crud.conditional import ItemRoute, created
 from app.events import sessions
-from app.events.dependencies import EventDep, SessionItem
+from app.events.dependencies import AnySessionItem, EventDep, SessionItem
 from app.events.session_schemas import SessionCreate, SessionRead, SessionUpdate
 from app.events.sessions import EventSessionFilters, SessionFilters
 from app.lists.fast import fast_list
@@ -23,6 +23,12 @@ router = APIRouter(route_class=ItemRoute, tags=["sessions"])
 async def list_sessions(request: Request, params: QueryModel[SessionFilters]) -> Response:
     """The agenda: sessions across events in time order, with the event list's filters applied to their events."""
     return await sessions.SESSIONS.respond(request, params)
+
+
+@router.get("/sessions/{session_id}", response_model=SessionRead, responses=error_responses(404))
+async def find_session(row: AnySessionItem) -> EventSession:
+    """Read one session by its id alone (as the agenda lists it); its event's sessions are under the event."""
+    return row
 
 
 @router.get(

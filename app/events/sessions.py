@@ -25,6 +25,7 @@ from app.lists.filters import Given, compare, given_through, reference, through
 from app.lists.listing import Listing
 from app.lists.params import ListParams
 from app.models import Event, EventSession
+from app.publication import service as publication
 
 SPEC = session_store.SPEC
 OWN = frozenset({"starts_after", "starts_before", "status", "updated_since"})
@@ -89,6 +90,13 @@ async def get_session(session: AsyncSession, event: Event, ident: str) -> EventS
     if found is None:
         raise NotFound(f"No session '{ident}' in event '{event.id}'.")
     return found
+
+
+async def find_session(session: AsyncSession, ident: str) -> EventSession:
+    """A session by id, when the caller may see its event (see app.publication.visibility); else 404."""
+    row = await crud.get(session, SPEC, ident)
+    publication.visible_or_404(session, await session.get(Event, row.event_id), SPEC.noun, ident)
+    return row
 
 
 async def _placed(session: AsyncSession, event: Event, data: SessionCreate, current: EventSession | None) -> Any:
