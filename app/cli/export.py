@@ -16,6 +16,7 @@ from app.core.security import ROOT
 from app.events.calendar import ics_chunks
 from app.events.schemas import EventFilters
 from app.events.service import EVENTS
+from app.events.sessions import SESSIONS
 from app.exports.csv import Separator
 from app.funding import scdl
 from app.funding.schemas import AllocationFilters
@@ -27,7 +28,8 @@ from app.organizations.service import ORGANIZATIONS
 from app.projects.service import PROJECTS
 
 SOURCES: dict[str, Listing] = {
-    listing.name: listing for listing in (ORGANIZATIONS, LABS, STREAMS, ALLOCATIONS, PROJECTS, CAMPAIGNS, EVENTS)
+    listing.name: listing
+    for listing in (ORGANIZATIONS, LABS, STREAMS, ALLOCATIONS, PROJECTS, CAMPAIGNS, EVENTS, SESSIONS)
 }
 """The lists the CLI exports by name (`--resource`)."""
 

@@ -9,6 +9,7 @@ so a file cannot overspend an envelope or an allocation any more than single wri
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,9 +21,9 @@ from app.core.schemas import Input
 from app.crud import ResourceSpec
 from app.events import rules as event_rules
 from app.events import service as events
-from app.events import session_rules, session_store
+from app.events import session_rules, session_store, sessions
 from app.events.schemas import EventCreate
-from app.events.session_schemas import SessionStatus
+from app.events.session_schemas import SessionCreate, SessionStatus
 from app.funding import rules as funding_rules
 from app.funding import service as funding
 from app.funding.schemas import AllocationCreate, DisbursementCreate, FundingStreamCreate
@@ -34,6 +35,7 @@ from app.models import (
     Campaign,
     Disbursement,
     Entity,
+    Event,
     FundingStream,
     Lab,
     Organization,
@@ -196,6 +198,48 @@ class EventRules(PublishedRules):
                         version=table.c.version + 1,
                     )
                 )
+
+
+class SessionRules(Rules):
+    """Local times read in the event's zone, no two scheduled sessions of an event at once, and the event's dates
+    following its sessions: the rules of `app.events.sessions`, kept over the batch's rows."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.zones: dict[uuid.UUID, ZoneInfo] = {}
+        self.held: dict[uuid.UUID, list[dict[str, Any]]] = {}
+
+    async def prepare(self, rows: list[Any]) -> None:
+        wanted = {row.values["event_id"] for row in rows} - set(self.zones)
+        if not wanted:
+            return
+        table = events.SPEC.table
+        locked = select(table.c.id, table.c.timezone).where(table.c.id.in_(wanted)).with_for_update()
+        for event_id, zone in (await self.session.execute(locked)).all():
+            self.zones[event_id] = ZoneInfo(zone)
+        self.held.update(await _sessions_of(self.session, list(wanted)))
+
+    async def complete(self, row: Any) -> None:
+        event_id = row.values["event_id"]
+        zone = self.zones[event_id]
+        try:
+            values = session_rules.placed(row.values, zone)
+        except InvalidInput as exc:
+            error = exc.errors[0]
+            raise RowError(str(error.loc[-1]), error.msg) from None
+        others = [held for held in self.held.get(event_id, []) if held["id"] != row.id]
+        found = session_rules.overlap([values, *others])
+        if found is not None:
+            other = others[(found[1] if found[0] == 0 else found[0]) - 1]
+            raise RowError("starts_at", session_rules.overlap_message(other, zone))
+        self.held[event_id] = [*others, {**values, "id": row.id}]
+        row.values = values
+
+    async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
+        for event_id in dict.fromkeys(row["event_id"] for row in [*creates, *updates]):
+            event = await self.session.get(Event, event_id)
+            assert event is not None
+            await sessions.follow(self.session, event)
 
 
 class ProjectRules(PublishedRules):
@@ -412,6 +456,8 @@ class ImportSpec:
     parent: str | None = None
     natural_key: tuple[str, ...] = ()
     rules: type[Rules] = Rules
+    keyless: bool = False
+    """A row with no key is a new one (sessions: given again, a scheduled one overlaps itself and is refused)."""
 
     @property
     def key_hint(self) -> str:
@@ -480,5 +526,14 @@ SPECS: dict[ImportResource, ImportSpec] = {
             Ref("campaign_id", Campaign, "campaign", ("campaign",)),
         ),
         rules=EventRules,
+    ),
+    ImportResource.sessions: ImportSpec(
+        "sessions",
+        session_store.SPEC,
+        SessionCreate,
+        (Ref("event_id", Event, "event", ("event", "event_external_id")),),
+        parent="event_id",
+        rules=SessionRules,
+        keyless=True,
     ),
 }

@@ -639,7 +639,7 @@ class Importer:
                     self.reject(row, parent, f"a stored {self.spec.resource.noun} cannot move to another one")
                     continue
                 row.values[parent] = value
-            if row.existing is None and not row.keys:
+            if row.existing is None and not row.keys and not self.spec.keyless:
                 self.reject(row, "external_id", self.spec.key_hint)
                 continue
             kept.append(row)
