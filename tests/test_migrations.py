@@ -197,7 +197,7 @@ async def _sessions(url: str, statements: list[str] | None = None) -> list[tuple
             if "event_sessions" not in names:
                 return []
             query = "SELECT id, event_id, starts_at, status FROM event_sessions"
-            rows = (await connection.exec_driver_sql(query)).all()
+            rows: list[Any] = list((await connection.exec_driver_sql(query)).all())
     finally:
         await engine.dispose()
     return [(uuid.UUID(str(a)).hex, uuid.UUID(str(b)).hex, str(c)[:16], str(d)) for a, b, c, d in rows]
