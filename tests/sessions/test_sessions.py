@@ -244,3 +244,25 @@ async def test_bad_sessions_are_refused(client: httpx2.AsyncClient) -> None:
         assert_problem(await client.post("/api/v1/events", json=body(lab["id"], sessions=sessions)), 422, field)
     assert_problem(await client.post("/api/v1/events", json=body(lab["id"])), 422, "starts_at")
     assert (await client.get("/api/v1/events", params={"include_total": True})).json()["total"] == 0
+
+
+async def test_a_key_bound_to_another_lab_writes_no_session(client: httpx2.AsyncClient, make_key: KeyMaker) -> None:
+    own, other = await create_lab(client), await create_lab(client)
+    event = await cycle(client, other["id"])
+    admin = bearer(await make_key("admin", "read", "write", name="ops"))
+    body_of_key = {"name": "Lab app", "scopes": ["read", "write"], "labs": [own["slug"]]}
+    created = await client.post("/api/v1/api-keys", json=body_of_key, headers=admin)
+    assert created.status_code == 201, created.text
+    bound = bearer(created.json()["key"])
+    base = f"/api/v1/events/{event['id']}/sessions"
+    held = await sessions_of(client, event["id"])
+    added = {"starts_at": "2021-03-23T09:00:00", "ends_at": "2021-03-23T12:00:00"}
+    assert_problem(await client.post(base, json=added, headers=bound), 403)
+    assert_problem(await client.patch(f"{base}/{held[0]['id']}", json={"status": "cancelled"}, headers=bound), 403)
+    assert_problem(await client.delete(f"{base}/{held[0]['id']}", headers=bound), 403)
+    assert await sessions_of(client, event["id"]) == held
+    mine = await client.post("/api/v1/events", json=body(own["id"], sessions=MORNINGS), headers=bound)
+    assert mine.status_code == 201, mine.text
+    assert (
+        await client.post(f"/api/v1/events/{mine.json()['id']}/sessions", json=added, headers=bound)
+    ).status_code == 201
