@@ -78,14 +78,14 @@ async def write(session: AsyncSession, event: Event, given: Sequence[Mapping[str
     for row in current:
         if row.id not in kept:
             await crud.delete(session, SPEC, row)
+    first = not current and not kept
     for item in wanted:
         values = {name: item[name] for name in WRITTEN}
         if item.get("id") is not None:
             await crud.update(session, SPEC, by_id[item["id"]], values)
             continue
-        first = not current and not kept
-        kept.add(event.id)
         await crud.insert(session, SPEC, {**values, "event_id": event.id, **({"id": event.id} if first else {})})
+        first = False
 
 
 async def remove_all(session: AsyncSession, event: Event) -> None:
