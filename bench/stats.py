@@ -44,6 +44,7 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, make_url
 
 from app.core.config import Settings
+from app.core.security import ANONYMOUS
 from app.core.text import search_text
 from app.demo.seed import seed
 from app.events.schemas import EventFilters
@@ -438,23 +439,25 @@ def endpoint_statement(case: Case) -> Select[Any]:
     match case.path.rsplit("/", 1)[-1]:
         case "events":
             events, event_options = split(EventStatsParams.model_validate(params), EventFilters, EventStatsOptions)
-            return service.event_stats_query(events, event_options.group_by)
+            return service.event_stats_query(events, event_options.group_by, ANONYMOUS)
         case "projects":
             projects, project_options = split(
                 ProjectStatsParams.model_validate(params), ProjectFilters, ProjectStatsOptions
             )
-            return service.project_stats_query(projects, project_options.group_by)
+            return service.project_stats_query(projects, project_options.group_by, ANONYMOUS)
         case "funding":
             allocations, funding_options = split(
                 FundingStatsParams.model_validate(params), AllocationFilters, FundingStatsOptions
             )
-            return service.funding_stats_query(allocations, funding_options.group_by)
+            return service.funding_stats_query(allocations, funding_options.group_by, ANONYMOUS)
         case "overview":
             return service.overview_query(params.get("region"), params.get("lab"))
         case "coverage":
             return service.coverage_query(params.get("region"))
         case "scaling":
-            return service.scaling_query(split(ScalingParams.model_validate(params), ProjectFilters, CsvOptions)[0])
+            return service.scaling_query(
+                split(ScalingParams.model_validate(params), ProjectFilters, CsvOptions)[0], ANONYMOUS
+            )
     raise ValueError(case.path)
 
 

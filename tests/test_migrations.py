@@ -6,10 +6,12 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import httpx2
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -23,6 +25,7 @@ from app.core import migrations
 from app.core.config import Settings
 from app.core.db import create_engine
 from app.main import create_app
+from app.models.base import UTCDateTime
 from tests.databases import scratch_database
 
 REGION_TIMEZONES = {
@@ -206,8 +209,10 @@ async def _sessions(url: str, statements: list[str] | None = None) -> list[tuple
 def test_each_event_gets_one_session_of_its_own_id(fresh_url: str) -> None:
     """Revision 0012 gives every event one session from its dates, with the event's id (its calendar UID stays);
     going down drops the sessions and keeps the events."""
+    before = ScriptDirectory.from_config(migrations.alembic_config(fresh_url)).get_revision("0012").down_revision
+    assert isinstance(before, str)
     migrations.downgrade(fresh_url, "base")
-    migrations.upgrade(fresh_url, "0009")
+    migrations.upgrade(fresh_url, before)
     event_id = uuid.uuid4().hex
     insert = (
         "INSERT INTO events (id, created_at, updated_at, version, title, theme_code, tags, format, attendance_mode, "
@@ -219,7 +224,94 @@ def test_each_event_gets_one_session_of_its_own_id(fresh_url: str) -> None:
     assert asyncio.run(_sessions(fresh_url, [insert])) == []
     migrations.upgrade(fresh_url)
     assert asyncio.run(_sessions(fresh_url)) == [(event_id, event_id, "2020-11-17 09:00", "scheduled")]
-    migrations.downgrade(fresh_url, "0009")
+    migrations.downgrade(fresh_url, before)
     assert asyncio.run(_sessions(fresh_url)) == []
     migrations.upgrade(fresh_url)
     assert len(asyncio.run(_sessions(fresh_url))) == 1
+
+
+_projects = sa.table(
+    "projects",
+    *(sa.column(name) for name in ("slug", "title", "kind", "theme_code", "status", "publication", "search_text")),
+    sa.column("id", sa.Uuid()),
+    sa.column("version", sa.Integer()),
+    sa.column("secondary_themes", sa.JSON()),
+    sa.column("starts_on", sa.Date()),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("updated_at", UTCDateTime()),
+)
+_changes = sa.table(
+    "project_status_changes",
+    sa.column("project_id", sa.Uuid()),
+    sa.column("from_status"),
+    sa.column("to_status"),
+    sa.column("actor"),
+    sa.column("at", UTCDateTime()),
+)
+
+
+async def _write_and_read(url: str, writes: list[tuple[Any, list[dict[str, Any]]]], query: str) -> list[Any]:
+    engine = create_engine(Settings(database_url=url))
+    try:
+        async with engine.begin() as connection:
+            for statement, rows in writes:
+                await connection.execute(statement, rows)
+            return list((await connection.exec_driver_sql(query)).all())
+    finally:
+        await engine.dispose()
+
+
+def test_existing_project_histories_get_their_phase_days(fresh_url: str) -> None:
+    """Revision 0010 dates every stored status change: a project's first entry by its start day when earlier than
+    the write, a later move by the day (Paris time) it was written; a project's `status_since` is its last one."""
+    migrations.downgrade(fresh_url, "base")
+    migrations.upgrade(fresh_url, "0009")
+    started, unstarted = uuid.uuid4(), uuid.uuid4()
+    loaded, moved = datetime(2026, 1, 5, 10, tzinfo=UTC), datetime(2026, 2, 10, 23, 30, tzinfo=UTC)
+    project: dict[str, Any] = {
+        "kind": "project",
+        "theme_code": "design",
+        "publication": "published",
+        "search_text": "",
+        "version": 1,
+    }
+    projects: list[dict[str, Any]] = [
+        {
+            **project,
+            "id": started,
+            "slug": "started",
+            "title": "A",
+            "status": "designing",
+            "starts_on": date(2019, 3, 1),
+        },
+        {**project, "id": unstarted, "slug": "unstarted", "title": "B", "status": "exploring", "starts_on": None},
+    ]
+    changes: list[dict[str, Any]] = [
+        {"project_id": started, "from_status": None, "to_status": "exploring", "at": loaded},
+        {"project_id": started, "from_status": "exploring", "to_status": "designing", "at": moved},
+        {"project_id": unstarted, "from_status": None, "to_status": "exploring", "at": loaded},
+    ]
+    writes: list[tuple[Any, list[dict[str, Any]]]] = [
+        (
+            _projects.insert(),
+            [{**row, "secondary_themes": [], "created_at": loaded, "updated_at": moved} for row in projects],
+        ),
+        (_changes.insert(), [{**row, "actor": "cli"} for row in changes]),
+    ]
+    asyncio.run(_write_and_read(fresh_url, writes, "SELECT 1"))
+    migrations.upgrade(fresh_url)
+    days = asyncio.run(
+        _write_and_read(
+            fresh_url,
+            [],
+            "SELECT p.slug, h.to_status, h.effective_on, p.status_since FROM project_status_changes h "
+            "JOIN projects p ON p.id = h.project_id ORDER BY p.slug, h.id",
+        )
+    )
+    assert [(slug, status, str(day), str(since)) for slug, status, day, since in days] == [
+        ("started", "exploring", "2019-03-01", "2026-02-11"),
+        ("started", "designing", "2026-02-11", "2026-02-11"),
+        ("unstarted", "exploring", "2026-01-05", "2026-01-05"),
+    ]
+    migrations.downgrade(fresh_url, "0009")
+    migrations.upgrade(fresh_url)

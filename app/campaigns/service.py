@@ -8,7 +8,10 @@ from app import crud
 from app.auth import permissions
 from app.auth.permissions import Area
 from app.campaigns.schemas import CampaignCreate, CampaignFilters, CampaignRead
+from app.core.errors import Conflict
 from app.crud import Blocker, ResourceSpec
+from app.events import rules as event_rules
+from app.events import service as events_service
 from app.lists.filters import common, compare
 from app.lists.listing import Listing
 from app.models import Campaign, Event
@@ -47,6 +50,12 @@ async def create_campaign(session: AsyncSession, data: CampaignCreate) -> Campai
 
 
 async def replace_campaign(session: AsyncSession, campaign: Campaign, data: CampaignCreate) -> Campaign:
+    """New dates are refused (409) while events of the campaign would lie outside them."""
+    if (data.starts_on, data.ends_on) != (campaign.starts_on, campaign.ends_on):
+        outside = await events_service.outside_campaign(session, campaign, data.starts_on, data.ends_on)
+        refusal = event_rules.campaign_change_refusal(campaign.slug, data.starts_on, data.ends_on, outside)
+        if refusal is not None:
+            raise Conflict(refusal)
     return await crud.update(session, SPEC, campaign, data.model_dump())
 
 

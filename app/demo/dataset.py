@@ -429,6 +429,27 @@ class _Builder:
             if draft.status == "completed":
                 draft.lessons = " ".join(rng.sample(LESSONS, 2))
 
+    @staticmethod
+    def phases(draft: _ProjectDraft) -> list[tuple[str, date]]:
+        """The phases the project went through up to its status of the press release, each with the day it began:
+        the first on its start day, a final one (completed, abandoned) on its end day, the others in between.
+
+        Drawn from a generator of the project's own, so the other draws of the dataset stay as they were."""
+        rng = random.Random(f"{SEED} phases {draft.external_id}")
+        ladder = ["designing", "piloting"] if draft.kind == "action" else ["exploring", "designing", "piloting"]
+        if draft.status == "abandoned":
+            steps = [*ladder[: rng.randint(1, 2)], "abandoned"]
+        elif draft.status in ("completed", "scaling"):
+            steps = [*ladder, draft.status]
+        else:
+            steps = ladder[: ladder.index(draft.status) + 1]
+        last = draft.ends_on if draft.status in ("completed", "abandoned") and draft.ends_on else AS_OF
+        span = (last - draft.starts_on).days
+        cuts = sorted(rng.randint(0, span) for _ in steps[1:])
+        if draft.status in ("completed", "abandoned"):
+            cuts[-1] = span
+        return [(status, draft.starts_on + timedelta(days=cut)) for status, cut in zip(steps, [0, *cuts], strict=True)]
+
     def build_projects(self) -> None:
         weights = [float((AS_OF - lab.founded_on).days) for lab in self.funded if lab.founded_on is not None]
         for kind, total in (("project", PROJECTS), ("action", ACTIONS)):
@@ -488,6 +509,7 @@ class _Builder:
             "theme_code": draft.theme,
             "secondary_themes": draft.secondary,
             "status": draft.status,
+            "phases": _Builder.phases(draft),
             "starts_on": draft.starts_on,
             "ends_on": draft.ends_on,
             "users_involved": draft.users,
@@ -935,7 +957,12 @@ class _Builder:
                     "lab_id": Ref(lab_id(lab.key)),
                     "summary": f"Projet en préparation par {lab.name}, pas encore publié. {DEMO_NOTE}",
                     "theme_code": theme,
-                    "status": "exploring",
+                    # The first moved on once the press release was out: its phases reach into 2021.
+                    "status": "designing" if n == 1 else "exploring",
+                    "phases": [
+                        ("exploring", date(2020, 11, 16)),
+                        *([("designing", date(2021, 2, 8))] if n == 1 else []),
+                    ],
                     "starts_on": date(2020, 11, 16),
                     "publication": state,
                 },

@@ -79,7 +79,16 @@ async def _stream(session: AsyncSession, fields: dict[str, Any], _parent: Entity
 
 
 async def _project(session: AsyncSession, fields: dict[str, Any], _parent: Entity | None) -> Entity:
-    return await projects_service.create_project(session, ProjectCreate.model_validate(fields))
+    """Created in its first phase, then moved through the others on the days they began, as a lab's app would
+    have written them: the history says what the project was in on any day."""
+    (status, since), *moves = fields.pop("phases")
+    project = await projects_service.create_project(
+        session, ProjectCreate.model_validate({**fields, "status": status, "status_since": since})
+    )
+    for status, since in moves:
+        data = ProjectCreate.model_validate({**fields, "status": status, "status_since": since})
+        project = await projects_service.replace_project(session, project, data)
+    return project
 
 
 async def _partner(session: AsyncSession, fields: dict[str, Any], parent: Entity | None) -> Entity:

@@ -2,16 +2,17 @@
 
 import operator
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import crud
 from app.auth import permissions
 from app.auth.permissions import Area
-from app.core.errors import InvalidInput
+from app.core.errors import FieldError, InvalidInput
 from app.crud import Reference, ResourceSpec
 from app.events import rules, session_rules, session_store
 from app.events.schemas import EventCreate, EventFilters, EventRead
@@ -54,15 +55,37 @@ async def _default_region(session: AsyncSession, data: EventCreate) -> str | Non
 
 
 async def _row_values(session: AsyncSession, data: EventCreate) -> dict[str, Any]:
-    """The row to write (see `rules.placed_in_time`), a refusal located in the body."""
+    """The row to write (see `rules.placed_in_time`), within its campaign's dates; a refusal located in the body."""
     region = None if data.region_code else await _default_region(session, data)
     try:
         values = data.model_dump()
         if data.sessions is not None:
             values = session_rules.spanned(values, ZoneInfo(rules.zone_for(values, region)[1]))
-        return rules.placed_in_time(values, region)
+        values = rules.placed_in_time(values, region)
     except InvalidInput as exc:
         raise InvalidInput([error.model_copy(update={"loc": ["body", *error.loc]}) for error in exc.errors]) from None
+    campaign = await session.get(Campaign, data.campaign_id) if data.campaign_id is not None else None
+    if campaign is not None:
+        refusal = rules.campaign_refusal(
+            [(held["starts_at"], held["ends_at"]) for held in values["sessions"] or [values]],
+            ZoneInfo(values["timezone"]),
+            campaign.slug,
+            campaign.starts_on,
+            campaign.ends_on,
+        )
+        if refusal is not None:
+            raise InvalidInput([FieldError(loc=["body", "campaign_id"], msg=refusal, type="outside_campaign")])
+    return values
+
+
+async def outside_campaign(session: AsyncSession, campaign: Campaign, starts_on: date, ends_on: date) -> int:
+    """How many of the campaign's events would lie outside these dates (`rules.campaign_refusal`)."""
+    table = SPEC.table
+    stmt = select(table.c.starts_at, table.c.ends_at, table.c.timezone).where(table.c.campaign_id == campaign.id)
+    return sum(
+        rules.campaign_refusal([(starts_at, ends_at)], ZoneInfo(zone), campaign.slug, starts_on, ends_on) is not None
+        for starts_at, ends_at, zone in (await session.execute(stmt)).all()
+    )
 
 
 def paris_instant(param: str) -> Callable[[datetime], datetime]:

@@ -6,6 +6,8 @@ and what a caller may see of events (a draft's sessions exist only for those who
 """
 
 import operator
+import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -24,7 +26,7 @@ from app.events.session_schemas import SessionCreate, SessionRead, SessionStatus
 from app.lists.filters import Given, compare, given_through, reference, through
 from app.lists.listing import Listing
 from app.lists.params import ListParams
-from app.models import Event, EventSession
+from app.models import Campaign, Event, EventSession
 from app.publication import service as publication
 
 SPEC = session_store.SPEC
@@ -112,9 +114,26 @@ async def _placed(session: AsyncSession, event: Event, data: SessionCreate, curr
     return values
 
 
+async def campaign_refusal(
+    session: AsyncSession, campaign_id: uuid.UUID | None, zone: ZoneInfo, held: Sequence[Mapping[str, Any]]
+) -> str | None:
+    """Why sessions of an event in a campaign cannot be held: one lies outside the campaign's dates
+    (`rules.campaign_refusal`)."""
+    campaign = await session.get(Campaign, campaign_id) if campaign_id is not None else None
+    if campaign is None:
+        return None
+    spans = [(row["starts_at"], row["ends_at"]) for row in held]
+    return rules.campaign_refusal(spans, zone, campaign.slug, campaign.starts_on, campaign.ends_on)
+
+
 async def follow(session: AsyncSession, event: Event) -> None:
-    """The event's dates follow its sessions (their span), with its local start day."""
-    dates = session_rules.span([crud.values_of(row) for row in await session_store.of_event(session, event.id)])
+    """The event's dates follow its sessions (their span), with its local start day; each session within the
+    event's campaign."""
+    held = [crud.values_of(row) for row in await session_store.of_event(session, event.id)]
+    refusal = await campaign_refusal(session, event.campaign_id, ZoneInfo(event.timezone), held)
+    if refusal is not None:
+        raise InvalidInput([FieldError(loc=["body", "starts_at"], msg=refusal, type="outside_campaign")])
+    dates = session_rules.span(held)
     placed = rules.placed_in_time({**crud.values_of(event), **dates}, None)
     await crud.update(session, events.SPEC, event, {name: placed[name] for name in (*dates, "local_start_date")})
 

@@ -144,6 +144,7 @@ class EventRules(PublishedRules):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self.held: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        self.campaigns: dict[uuid.UUID, Campaign | None] = {}
 
     async def prepare(self, rows: list[Any]) -> None:
         self.held = await _sessions_of(self.session, [row.existing["id"] for row in rows if row.existing is not None])
@@ -162,6 +163,7 @@ class EventRules(PublishedRules):
         dates = {"starts_at": row.values["starts_at"], "ends_at": row.values["ends_at"]}
         if len(held) > 1 and session_rules.span(held) != dates:
             raise RowError("starts_at", session_store.dates_refusal(len(held)))
+        await self.within_campaign(row.values)
         self.publication(row)
 
     async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
@@ -199,6 +201,26 @@ class EventRules(PublishedRules):
                     )
                 )
 
+    async def within_campaign(self, values: dict[str, Any]) -> None:
+        """The event lies within its campaign's dates, as `create_event` checks; each campaign read once."""
+        campaign_id = values.get("campaign_id")
+        if campaign_id is None:
+            return
+        if campaign_id not in self.campaigns:
+            self.campaigns[campaign_id] = await self.session.get(Campaign, campaign_id)
+        campaign = self.campaigns[campaign_id]
+        if campaign is None:
+            return
+        refusal = event_rules.campaign_refusal(
+            [(values["starts_at"], values["ends_at"])],
+            ZoneInfo(values["timezone"]),
+            campaign.slug,
+            campaign.starts_on,
+            campaign.ends_on,
+        )
+        if refusal is not None:
+            raise RowError("campaign_id", refusal)
+
 
 class SessionRules(Rules):
     """Local times read in the event's zone, no two scheduled sessions of an event at once, and the event's dates
@@ -207,6 +229,7 @@ class SessionRules(Rules):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self.zones: dict[uuid.UUID, ZoneInfo] = {}
+        self.campaigns: dict[uuid.UUID, uuid.UUID | None] = {}
         self.held: dict[uuid.UUID, list[dict[str, Any]]] = {}
 
     async def prepare(self, rows: list[Any]) -> None:
@@ -214,9 +237,9 @@ class SessionRules(Rules):
         if not wanted:
             return
         table = events.SPEC.table
-        locked = select(table.c.id, table.c.timezone).where(table.c.id.in_(wanted)).with_for_update()
-        for event_id, zone in (await self.session.execute(locked)).all():
-            self.zones[event_id] = ZoneInfo(zone)
+        locked = select(table.c.id, table.c.timezone, table.c.campaign_id).where(table.c.id.in_(wanted))
+        for event_id, zone, campaign_id in (await self.session.execute(locked.with_for_update())).all():
+            self.zones[event_id], self.campaigns[event_id] = ZoneInfo(zone), campaign_id
         self.held.update(await _sessions_of(self.session, list(wanted)))
 
     async def complete(self, row: Any) -> None:
@@ -232,7 +255,11 @@ class SessionRules(Rules):
         if found is not None:
             other = others[(found[1] if found[0] == 0 else found[0]) - 1]
             raise RowError("starts_at", session_rules.overlap_message(other, zone))
-        self.held[event_id] = [*others, {**values, "id": row.id}]
+        held = [*others, {**values, "id": row.id}]
+        refusal = await sessions.campaign_refusal(self.session, self.campaigns[event_id], zone, held)
+        if refusal is not None:
+            raise RowError("starts_at", refusal)
+        self.held[event_id] = held
         row.values = values
 
     async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
@@ -242,8 +269,24 @@ class SessionRules(Rules):
             await sessions.follow(self.session, event)
 
 
+class CampaignRules(Rules):
+    """New dates leave none of the campaign's events outside them, as `replace_campaign` checks."""
+
+    async def complete(self, row: Any) -> None:
+        existing, values = row.existing, row.values
+        if existing is None or (values["starts_on"], values["ends_on"]) == (existing["starts_on"], existing["ends_on"]):
+            return
+        campaign = await self.session.get(Campaign, existing["id"])
+        assert campaign is not None
+        outside = await events.outside_campaign(self.session, campaign, values["starts_on"], values["ends_on"])
+        refusal = event_rules.campaign_change_refusal(existing["slug"], values["starts_on"], values["ends_on"], outside)
+        if refusal is not None:
+            raise RowError("starts_on" if values["starts_on"] != existing["starts_on"] else "ends_on", refusal)
+
+
 class ProjectRules(PublishedRules):
-    """Region from the lab, secondary themes that exist, the lifecycle, and the status history."""
+    """Region from the lab, secondary themes that exist, the lifecycle and its dated phases (`status_since`), and
+    the status history."""
 
     noun = projects.SPEC.noun
     entity_type = projects.SPEC.entity_type
@@ -252,6 +295,7 @@ class ProjectRules(PublishedRules):
         super().__init__(session)
         self.themes: set[str] | None = None
         self.moves: dict[uuid.UUID, str | None] = {}
+        self.today = project_rules.today()
 
     async def prepare(self, rows: list[Any]) -> None:
         if self.themes is None:
@@ -268,13 +312,25 @@ class ProjectRules(PublishedRules):
                 raise RowError("secondary_themes", f"no theme '{code}'")
         self.publication(row)
         existing = row.existing
+        status = ProjectStatus(values["status"])
+        current = None
+        if existing is not None:
+            current = project_rules.Phase(ProjectStatus(existing["status"]), existing["status_since"])
+            if status != current.status:
+                refusal = project_rules.move_refusal(current.status, status)
+                if refusal is not None:
+                    raise RowError("status", refusal)
+        # An empty cell gives no day: the stored one dates the current phase, not the one a change starts.
+        since = values.get("status_since") if "status_since" in row.given else None
+        phase, refusal = project_rules.next_phase(current, status, since, self.today)
+        if refusal is not None:
+            raise RowError("status_since", refusal)
+        kept = phase or current
+        assert kept is not None
+        values["status_since"] = kept.since
         if existing is None:
             return
-        status = ProjectStatus(values["status"])
-        if status != existing["status"]:
-            refusal = project_rules.move_refusal(ProjectStatus(existing["status"]), status)
-            if refusal is not None:
-                raise RowError("status", refusal)
+        if phase is not None:
             self.moves[existing["id"]] = existing["status"]
         original = values.get("replicates_project_id")
         if original is not None and original != existing["replicates_project_id"]:
@@ -284,7 +340,13 @@ class ProjectRules(PublishedRules):
     async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
         await super().written(creates, updates, actor)
         changes = [
-            {"project_id": row["id"], "from_status": None, "to_status": str(row["status"]), "at": row["updated_at"]}
+            {
+                "project_id": row["id"],
+                "from_status": None,
+                "to_status": str(row["status"]),
+                "effective_on": row["status_since"],
+                "at": row["updated_at"],
+            }
             for row in creates
         ]
         changes += [
@@ -292,6 +354,7 @@ class ProjectRules(PublishedRules):
                 "project_id": row["id"],
                 "from_status": self.moves.pop(row["id"]),
                 "to_status": str(row["status"]),
+                "effective_on": row["status_since"],
                 "at": row["updated_at"],
             }
             for row in updates
@@ -514,7 +577,7 @@ SPECS: dict[ImportResource, ImportSpec] = {
         natural_key=("project_id", "organization_id", "role"),
         rules=PartnerRules,
     ),
-    ImportResource.campaigns: ImportSpec("campaigns", campaigns.SPEC, CampaignCreate),
+    ImportResource.campaigns: ImportSpec("campaigns", campaigns.SPEC, CampaignCreate, rules=CampaignRules),
     ImportResource.events: ImportSpec(
         "events",
         events.SPEC,

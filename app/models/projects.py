@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import Entity, UTCDateTime, utcnow
@@ -26,6 +26,8 @@ class Project(Entity, table=True):
     theme_code: str = Field(foreign_key="themes.code", sa_type=String(64), nullable=False, index=True)
     secondary_themes: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
     status: str = Field(sa_type=String(20), nullable=False, index=True)
+    # The day the current phase began: the `effective_on` of the last entry of the status history.
+    status_since: date = Field(nullable=False)
     starts_on: date | None = None
     ends_on: date | None = None
     users_involved: int | None = None
@@ -55,10 +57,14 @@ class ProjectStatusChange(SQLModel, table=True):
     """One step of a project's life, kept forever: where it came from, where it went, when and by whom."""
 
     __tablename__ = "project_status_changes"
+    # The phase a project was in on a day: its last change effective on or before that day.
+    __table_args__ = (Index("ix_project_status_changes_phase", "project_id", "effective_on", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: uuid.UUID = Field(foreign_key="projects.id", nullable=False, index=True)
     from_status: str | None = Field(default=None, sa_type=String(20))
     to_status: str = Field(sa_type=String(20), nullable=False)
+    # The day the phase began, which may be long before the row was written (`at`).
+    effective_on: date = Field(nullable=False)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     actor: str = Field(sa_type=String(200), nullable=False)

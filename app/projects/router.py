@@ -61,8 +61,9 @@ async def update_project(
     project: ProjectItem,
     body: ProjectUpdate,  # type: ignore[valid-type]
 ) -> Project:
-    """Change some fields of a project (JSON merge patch); a status change must follow the lifecycle."""
-    return await service.replace_project(session, project, merge_patch(ProjectCreate, project, body))
+    """Change some fields of a project (JSON merge patch); a status change must follow the lifecycle, and its
+    phase began on `status_since` (today when omitted)."""
+    return await service.patch_project(session, project, body)
 
 
 @router.put("/projects/{project}", response_model=ProjectRead, responses=error_responses(404, 409, 422))
@@ -89,7 +90,8 @@ async def project_publication_history(session: SessionDep, project: ProjectDep) 
 
 @router.get("/projects/{project}/history", response_model=list[StatusChangeRead], responses=error_responses(404))
 async def project_history(session: SessionDep, project: ProjectDep) -> Sequence[ProjectStatusChange]:
-    """The project's status changes, oldest first, each with its date and actor."""
+    """The project's status changes, oldest first: the day each phase began (`effective_on`), when it was written
+    (`at`) and by whom."""
     return await service.history(session, project)
 
 

@@ -69,6 +69,13 @@ class ProjectCreate(Input):
         description="Moves forward only (exploring → designing → piloting → scaling → completed), "
         "or to abandoned from any open state.",
     )
+    status_since: Day | None = Field(
+        default=None,
+        examples=["2020-06-15"],
+        description="The day the status's phase began (the history's `effective_on`): with a status change, "
+        "not in the future nor before the current phase's day, today when omitted; without one, omitted or the "
+        "stored day.",
+    )
     starts_on: Day | None = None
     ends_on: Day | None = Field(default=None, description="On or after `starts_on`.")
     users_involved: Count | None = None
@@ -115,6 +122,7 @@ class ProjectRead(EntityRead):
     theme_code: str
     secondary_themes: list[str]
     status: ProjectStatus
+    status_since: date = Field(description="The day the current phase began.")
     starts_on: date | None
     ends_on: date | None
     users_involved: int | None
@@ -149,10 +157,12 @@ class ProjectFilters(LabProjectFilters):
 
 
 class StatusChangeRead(Read):
-    """One step of a project's history; `from_status` is null for its creation."""
+    """One step of a project's history; `from_status` is null for its creation. `effective_on` is the day the
+    phase began, `at` when the change was written."""
 
     from_status: ProjectStatus | None
     to_status: ProjectStatus
+    effective_on: date
     at: datetime
     actor: str
 

@@ -15,6 +15,7 @@ from app.auth import permissions
 from app.auth.permissions import Area
 from app.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.core.locking import lock_for_update
+from app.core.schemas import Input, merge_patch
 from app.crud import Blocker, Reference, ResourceSpec
 from app.lists.filters import Filter, common, compare, reference, search
 from app.lists.listing import Listing
@@ -141,6 +142,7 @@ async def _record(session: AsyncSession, project: Project, from_status: str | No
             project_id=project.id,
             from_status=from_status,
             to_status=str(project.status),
+            effective_on=project.status_since,
             at=project.updated_at,
             actor=trail.actor_of(session).name,
         )
@@ -148,10 +150,21 @@ async def _record(session: AsyncSession, project: Project, from_status: str | No
     await session.flush()
 
 
+def _phase(current: rules.Phase | None, data: ProjectCreate) -> rules.Phase | None:
+    """The phase the write starts (see `rules.next_phase`), a refusal located at `status_since`."""
+    phase, refusal = rules.next_phase(current, data.status, data.status_since, rules.today())
+    if refusal is not None:
+        raise InvalidInput([FieldError(loc=["body", "status_since"], msg=refusal, type="status_since")])
+    return phase
+
+
 async def create_project(session: AsyncSession, data: ProjectCreate) -> Project:
-    """A project may start in any status; its history starts with that status. Published or a draft as the
-    caller's scopes say (app.publication.rules)."""
+    """A project may start in any status; its history starts with that status, dated by `status_since` (default
+    today). Published or a draft as the caller's scopes say (app.publication.rules)."""
     values = publication.state_to_write(session, None, await _values(session, data, None), SPEC.noun)
+    phase = _phase(None, data)
+    assert phase is not None
+    values["status_since"] = phase.since
     project = await crud.insert(session, SPEC, values)
     await _record(session, project, None)
     await publication.record(session, SPEC.entity_type, project.id, None, project.publication, project.publication_note)
@@ -159,8 +172,8 @@ async def create_project(session: AsyncSession, data: ProjectCreate) -> Project:
 
 
 async def replace_project(session: AsyncSession, project: Project, data: ProjectCreate) -> Project:
-    """Write new values; a status change must follow the lifecycle and is recorded in the history, a change of
-    publication must be one of the caller's moves."""
+    """Write new values; a status change must follow the lifecycle and is recorded in the history, dated by
+    `status_since` (default today), a change of publication must be one of the caller's moves."""
     was = project.publication
     values = publication.state_to_write(session, project.publication, await _values(session, data, project), SPEC.noun)
     moved_from: str | None = None
@@ -172,11 +185,22 @@ async def replace_project(session: AsyncSession, project: Project, data: Project
         if refusal is not None:
             raise Conflict(refusal)
         moved_from = project.status
+    phase = _phase(rules.Phase(ProjectStatus(project.status), project.status_since), data)
+    values["status_since"] = project.status_since if phase is None else phase.since
     await crud.update(session, SPEC, project, values)
     if moved_from is not None:
         await _record(session, project, moved_from)
     await publication.record(session, SPEC.entity_type, project.id, was, project.publication, project.publication_note)
     return project
+
+
+async def patch_project(session: AsyncSession, project: Project, patch: Input) -> Project:
+    """A JSON merge patch: `replace_project` with the stored values the patch leaves, but the stored
+    `status_since`, which dates the current phase and not the one a status change starts."""
+    merged = merge_patch(ProjectCreate, project, patch)
+    if "status_since" not in patch.model_fields_set:
+        merged.status_since = None
+    return await replace_project(session, project, merged)
 
 
 async def delete_project(session: AsyncSession, project: Project) -> None:
@@ -194,11 +218,11 @@ async def delete_project(session: AsyncSession, project: Project) -> None:
 
 
 async def history(session: AsyncSession, project: Project) -> Sequence[ProjectStatusChange]:
-    """The project's status changes, oldest first."""
+    """The project's status changes, in the order their phases began (then written)."""
     stmt = (
         select(ProjectStatusChange)
         .where(col(ProjectStatusChange.project_id) == project.id)
-        .order_by(col(ProjectStatusChange.at), col(ProjectStatusChange.id))
+        .order_by(col(ProjectStatusChange.effective_on), col(ProjectStatusChange.id))
     )
     return (await session.execute(stmt)).scalars().all()
 

@@ -73,8 +73,9 @@ def _groups(
 
 @router.get("/stats/overview", response_model=Overview, responses=RESPONSES)
 async def stats_overview(session: SessionDep, request: Request, params: QueryModel[OverviewParams]) -> Response:
-    """Headline figures: labs funded, projects and actions, training sessions, events, people reached."""
-    answer = await service.overview(session, region=params.region, lab=params.lab)
+    """Headline figures: labs funded, projects and actions, training sessions, events, people reached; today or,
+    with `as_of`, as they stood on that day."""
+    answer = await service.overview(session, region=params.region, lab=params.lab, as_of=params.as_of)
     header = list(Overview.model_fields)
     return _table(request, params, answer, "stats-overview.csv", header, [[getattr(answer, f) for f in header]])
 
@@ -99,9 +100,10 @@ async def stats_projects(
     caller: CallerDep,
     params: QueryModel[ProjectStatsParams],  # type: ignore[valid-type]
 ) -> Response:
-    """Projects and actions that match the project list's filters, counted by status, kind, theme, region or lab."""
+    """Projects and actions that match the project list's filters, counted by status, kind, theme, region or lab;
+    with `as_of`, by the phase each was in on that day."""
     filters, options = split(params, ProjectFilters, ProjectStatsOptions)
-    answer = await service.project_stats(session, filters, options.group_by, caller)
+    answer = await service.project_stats(session, filters, options.group_by, caller, options.as_of)
     return _groups(request, options, answer, ProjectGroup, "projects")
 
 

@@ -11,7 +11,7 @@ from typing import Any, Final, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from app.core.schemas import Read
+from app.core.schemas import Day, Read
 from app.events.schemas import EventFilters
 from app.exports.csv import CsvOptions
 from app.funding.schemas import AllocationFilters
@@ -91,8 +91,16 @@ class EventStatsOptions(CsvOptions):
     group_by: EventGrouping = Field(default=EventGrouping.theme, description=EVENT_GROUPING_HELP)
 
 
+AS_OF_PROJECTS: Final = (
+    "Count the projects as they stood on that day: each in the phase it was in then (its history's last "
+    "`effective_on` on or before the day; `status` filters that phase), a project whose first phase began later "
+    "not at all. The other fields are today's."
+)
+
+
 class ProjectStatsOptions(CsvOptions):
     group_by: ProjectGrouping = Field(default=ProjectGrouping.status, description=PROJECT_GROUPING_HELP)
+    as_of: Day | None = Field(default=None, examples=["2020-12-01"], description=AS_OF_PROJECTS)
 
 
 class FundingStatsOptions(CsvOptions):
@@ -171,6 +179,13 @@ class OverviewParams(CsvOptions):
 
     region: RegionParam | None = Field(default=None, description="INSEE code or name.")
     lab: str | None = Field(default=None, max_length=200, description="Lab by id, slug or external_id.")
+    as_of: Day | None = Field(
+        default=None,
+        examples=["2020-12-01"],
+        description="The figures as they stood at the end of that day: projects that had begun their first phase, "
+        "events that had started, allocations decided and disbursements paid by then. Labs and regions have no "
+        "dated history: they are today's.",
+    )
 
 
 class CoverageParams(CsvOptions):

@@ -8,6 +8,7 @@ rows are filtered by the WHERE clause of the entity's own list, so a figure and 
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     case,
     cast,
     distinct,
+    exists,
     func,
     literal_column,
     select,
@@ -37,7 +39,17 @@ from app.funding.schemas import AllocationFilters, AllocationStatus, Currency
 from app.labs import service as labs_service
 from app.labs.schemas import LabStatus
 from app.lists.filters import reference_ids
-from app.models import Campaign, Disbursement, EventFormat, FundingStream, Lab, Organization, Region, Theme
+from app.models import (
+    Campaign,
+    Disbursement,
+    EventFormat,
+    FundingStream,
+    Lab,
+    Organization,
+    ProjectStatusChange,
+    Region,
+    Theme,
+)
 from app.projects import service as projects_service
 from app.projects.schemas import ProjectFilters, ProjectKind
 from app.reference.data import TRAINING_FORMAT
@@ -80,6 +92,7 @@ CAMPAIGNS = _table(Campaign)
 REGIONS = _table(Region)
 THEMES = _table(Theme)
 FORMATS = _table(EventFormat)
+HISTORY = _table(ProjectStatusChange)
 # Aliases are built once: aliasing a table proxies every column, which costs more than the rest of a query.
 EVERY_ALLOCATION = ALLOCATIONS.alias("every_allocation")
 ACTIVE_LABS = LABS.alias("active_lab")
@@ -294,9 +307,37 @@ def _project_regroup(group_by: ProjectGrouping, partial: Subquery) -> Regroup:
     return _regroup(partial, None)
 
 
-def project_stats_query(filters: ProjectFilters, group_by: ProjectGrouping, caller: Caller) -> Select[Any]:
-    """The one statement behind `/stats/projects`."""
-    column = PROJECTS.c[PROJECT_COLUMNS[group_by]]
+def phase_on(day: date) -> ColumnElement[Any]:
+    """The status a project was in on `day`: the last change of its history effective on or before it (the one
+    written last among those of one day); null when its first phase began later."""
+    return (
+        select(HISTORY.c.to_status)
+        .where(HISTORY.c.project_id == PROJECTS.c.id, HISTORY.c.effective_on <= day)
+        .order_by(HISTORY.c.effective_on.desc(), HISTORY.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _begun_by(day: date) -> ColumnElement[bool]:
+    """The project's first phase began on or before `day`."""
+    return exists().where(HISTORY.c.project_id == PROJECTS.c.id, HISTORY.c.effective_on <= day)
+
+
+def project_stats_query(
+    filters: ProjectFilters, group_by: ProjectGrouping, caller: Caller, as_of: date | None = None
+) -> Select[Any]:
+    """The one statement behind `/stats/projects`; with `as_of`, each project counts in the phase it was in that
+    day (the `status` filter included), and only if it had begun."""
+    column: ColumnElement[Any] = PROJECTS.c[PROJECT_COLUMNS[group_by]]
+    if as_of is None:
+        where = projects_service.PROJECTS.where(filters, caller)
+    else:
+        phase = phase_on(as_of)
+        where = projects_service.PROJECTS.where(filters.model_copy(update={"status": None}), caller)
+        where.append(phase == filters.status if filters.status is not None else phase.is_not(None))
+        if group_by is ProjectGrouping.status:
+            column = phase
     partial = (
         select(
             column.label("k"),
@@ -304,7 +345,7 @@ def project_stats_query(filters: ProjectFilters, group_by: ProjectGrouping, call
             _int(func.sum(PROJECTS.c.users_involved)).label("users_involved"),
             _int(func.sum(PROJECTS.c.agents_involved)).label("agents_involved"),
         )
-        .where(*projects_service.PROJECTS.where(filters, caller))
+        .where(*where)
         .group_by(column)
         .subquery("partial")
     )
@@ -322,9 +363,13 @@ PROJECT_MISSING: dict[ProjectGrouping, str] = {
 
 
 async def project_stats(
-    session: AsyncSession, filters: ProjectFilters, group_by: ProjectGrouping, caller: Caller
+    session: AsyncSession,
+    filters: ProjectFilters,
+    group_by: ProjectGrouping,
+    caller: Caller,
+    as_of: date | None = None,
 ) -> ProjectStats:
-    rows = (await session.execute(project_stats_query(filters, group_by, caller))).mappings().all()
+    rows = (await session.execute(project_stats_query(filters, group_by, caller, as_of))).mappings().all()
     totals = _totals(rows, PROJECT_MEASURES)
     return ProjectStats(
         total=totals["count"],
@@ -356,9 +401,11 @@ def _allocation_region() -> ColumnElement[Any]:
     return func.coalesce(LABS.c.region_code, PROJECTS.c.region_code, ORGANIZATIONS.c.region_code)
 
 
-def _paid_per_allocation() -> Subquery:
+def _paid_per_allocation(by: date | None = None) -> Subquery:
+    """What was paid against each allocation (by the end of the day `by`, when given)."""
     return (
         select(DISBURSEMENTS.c.allocation_id, func.sum(DISBURSEMENTS.c.amount_cents).label("amount"))
+        .where(*([DISBURSEMENTS.c.paid_on <= by] if by is not None else []))
         .group_by(DISBURSEMENTS.c.allocation_id)
         .subquery("paid")
     )
@@ -493,9 +540,10 @@ async def funding_stats(
 # Overview -------------------------------------------------------------------------------------------------
 
 
-def overview_query(region: str | None, lab: str | None) -> Select[Any]:
+def overview_query(region: str | None, lab: str | None, as_of: date | None = None) -> Select[Any]:
     """One row of headline figures: one aggregate per table, cross-joined (each is a single row). The figures are
-    public ones: events and projects count once published."""
+    public ones: events and projects count once published. With `as_of`, the dated rows count as they stood at
+    the end of that day (see `OverviewParams.as_of`)."""
     lab_ids = reference_ids(Lab, lab) if lab else None
 
     def narrowed(region_column: ColumnElement[Any] | None, lab_column: ColumnElement[Any]) -> list[Any]:
@@ -514,7 +562,11 @@ def overview_query(region: str | None, lab: str | None) -> Select[Any]:
             _count_if(is_training_session()).label("training_sessions"),
             _sum_if(~cancelled, EVENTS.c.participants_count).label("participants"),
         )
-        .where(EVENTS.c.publication == PUBLISHED, *narrowed(EVENTS.c.region_code, EVENTS.c.lab_id))
+        .where(
+            EVENTS.c.publication == PUBLISHED,
+            *narrowed(EVENTS.c.region_code, EVENTS.c.lab_id),
+            *([EVENTS.c.local_start_date <= as_of] if as_of is not None else []),
+        )
         .subquery("event_figures")
     )
     projects = (
@@ -525,7 +577,11 @@ def overview_query(region: str | None, lab: str | None) -> Select[Any]:
             _int(func.sum(PROJECTS.c.users_involved)).label("users_involved"),
             _int(func.sum(PROJECTS.c.agents_involved)).label("agents_involved"),
         )
-        .where(PROJECTS.c.publication == PUBLISHED, *narrowed(PROJECTS.c.region_code, PROJECTS.c.lab_id))
+        .where(
+            PROJECTS.c.publication == PUBLISHED,
+            *narrowed(PROJECTS.c.region_code, PROJECTS.c.lab_id),
+            *([_begun_by(as_of)] if as_of is not None else []),
+        )
         .subquery("project_figures")
     )
     labs = (
@@ -533,8 +589,10 @@ def overview_query(region: str | None, lab: str | None) -> Select[Any]:
         .where(*narrowed(LABS.c.region_code, LABS.c.id))
         .subquery("lab_figures")
     )
-    paid = _paid_per_allocation()
+    paid = _paid_per_allocation(as_of)
     committed = ALLOCATIONS.c.status == AllocationStatus.committed
+    if as_of is not None:
+        committed = and_(committed, ALLOCATIONS.c.decided_on <= as_of)
     money = (
         select(
             func.count(distinct(case((committed, ALLOCATIONS.c.lab_id)))).label("labs_funded"),
@@ -585,9 +643,12 @@ def overview_query(region: str | None, lab: str | None) -> Select[Any]:
     ).select_from(events.join(projects, true()).join(labs, true()).join(money, true()).join(regions, true()))
 
 
-async def overview(session: AsyncSession, *, region: str | None = None, lab: str | None = None) -> Overview:
-    """The headline figures, for everything, one region or one lab (regions follow `region` only)."""
-    row = (await session.execute(overview_query(region, lab))).mappings().one()
+async def overview(
+    session: AsyncSession, *, region: str | None = None, lab: str | None = None, as_of: date | None = None
+) -> Overview:
+    """The headline figures, for everything, one region or one lab (regions follow `region` only), today or as
+    they stood on `as_of`."""
+    row = (await session.execute(overview_query(region, lab, as_of))).mappings().one()
     return Overview.model_validate(dict(row))
 
 

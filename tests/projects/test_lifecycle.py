@@ -5,6 +5,7 @@ from datetime import datetime
 import httpx2
 import pytest
 
+from app.projects.rules import today
 from tests.factories import create_project
 from tests.helpers import assert_problem
 
@@ -99,7 +100,8 @@ class TestHistory:
             ("exploring", "designing", actor),
             ("designing", "scaling", actor),
         ]
-        assert all(entry.keys() == {"from_status", "to_status", "at", "actor"} for entry in entries)
+        assert all(entry.keys() == {"from_status", "to_status", "effective_on", "at", "actor"} for entry in entries)
+        assert {entry["effective_on"] for entry in entries} == {today().isoformat()}
         instants = [datetime.fromisoformat(str(e["at"])) for e in entries]
         assert all(instant.tzinfo is not None for instant in instants)
         assert instants == sorted(instants)

@@ -98,3 +98,36 @@ async def test_a_training_cycle_counts_once(demo: httpx2.AsyncClient) -> None:
     titled = await demo.get("/api/v1/events", params={"q": "cycle de trois séances", "include_total": "true"})
     assert titled.json()["total"] == cycles
     assert (await get(demo, "overview"))["training_sessions"] == TRAINING_SESSIONS
+
+
+async def test_the_press_release_as_it_stood_on_its_day(demo: httpx2.AsyncClient) -> None:
+    """The demo projects went through dated phases from 2017: on 1 December 2020 the figures were those of the
+    press release, every published project in the phase it is in today (later moves are a draft's)."""
+    then = await get(demo, "overview", as_of="2020-12-01")
+    assert (then["labs_funded"], then["projects_and_actions"], then["training_sessions"]) == (9, 198, 500)
+    assert 20_000 <= then["people_reached"] < 100_000
+    phases = await get(demo, "projects", as_of="2020-12-01")
+    today = await get(demo, "projects")
+    assert phases["total"] == 198
+    assert {g["key"]: g["count"] for g in phases["groups"]} == {g["key"]: g["count"] for g in today["groups"]}
+    early = await get(demo, "projects", as_of="2018-06-30")
+    assert 0 < early["total"] < 198
+    assert {g["key"] for g in early["groups"]} <= {
+        "exploring",
+        "designing",
+        "piloting",
+        "scaling",
+        "completed",
+        "abandoned",
+    }
+    assert (await get(demo, "projects", as_of="2016-12-31"))["total"] == 0
+
+    page = (await demo.get("/api/v1/projects", params={"limit": 200})).json()["items"]
+    histories = [(await demo.get(f"/api/v1/projects/{project['id']}/history")).json() for project in page[:20]]
+    days = [entry["effective_on"] for history in histories for entry in history]
+    assert min(days) >= "2017-01-01"
+    assert max(days) <= "2020-11-30"
+    assert any(len(history) >= 3 for history in histories)
+    for project, history in zip(page[:20], histories, strict=True):
+        assert history[0]["effective_on"] == project["starts_on"]
+        assert (history[-1]["to_status"], history[-1]["effective_on"]) == (project["status"], project["status_since"])
