@@ -8,8 +8,9 @@ import httpx2
 import pytest
 
 from tests.conftest import KeyMaker
-from tests.factories import create_lab
+from tests.factories import create_campaign, create_lab
 from tests.helpers import assert_problem, bearer
+from tests.imports.loading import load
 
 pytestmark = pytest.mark.anyio
 
@@ -266,3 +267,20 @@ async def test_a_key_bound_to_another_lab_writes_no_session(client: httpx2.Async
     assert (
         await client.post(f"/api/v1/events/{mine.json()['id']}/sessions", json=added, headers=bound)
     ).status_code == 201
+
+
+async def test_each_session_lies_within_the_campaign(client: httpx2.AsyncClient) -> None:
+    lab = await create_lab(client)
+    campaign = await create_campaign(client, starts_on="2021-03-01", ends_on="2021-03-20")
+    late = {"starts_at": "2021-03-23T09:00:00", "ends_at": "2021-03-23T12:00:00"}
+    refused = await client.post(
+        "/api/v1/events", json=body(lab["id"], campaign_id=campaign["id"], sessions=[*MORNINGS, late])
+    )
+    assert_problem(refused, 422, "campaign_id")
+    event = await cycle(client, lab["id"], campaign_id=campaign["id"], external_id="in-campaign")
+    assert_problem(await client.post(f"/api/v1/events/{event['id']}/sessions", json=late), 422, "starts_at")
+    rows = "event;starts_at;ends_at\r\nin-campaign;23/03/2021 09:00;23/03/2021 12:00\r\n"
+    imported = await load(client, "sessions", rows)
+    assert imported.status_code == 422, imported.text
+    assert "outside the campaign" in imported.json()["errors"][0]["message"]
+    assert len(await sessions_of(client, event["id"])) == 3
