@@ -19,12 +19,14 @@ ENV PATH=/opt/venv/bin:$PATH
 COPY requirements.lock /tmp/requirements.lock
 RUN pip install --require-hashes -r /tmp/requirements.lock
 
-WORKDIR /srv/lab-registry
-COPY pyproject.toml README.md alembic.ini ./
+# The project as a wheel (migrations inside it, see docs/architecture.md), installed like any package: the image
+# holds the installed package only, not the checkout.
+WORKDIR /build
+COPY pyproject.toml README.md ./
 COPY migrations ./migrations
 COPY app ./app
-RUN pip install --no-deps -e /srv/lab-registry
-
+RUN pip wheel --no-deps --wheel-dir /build/dist . \
+    && pip install --no-deps /build/dist/lab_registry-*.whl
 
 FROM python:3.11-slim
 
@@ -40,7 +42,6 @@ RUN groupadd --system --gid 10001 lab-registry \
     && chown lab-registry:lab-registry /data
 
 COPY --from=builder /opt/venv /opt/venv
-COPY --from=builder /srv/lab-registry /srv/lab-registry
 
 WORKDIR /srv/lab-registry
 USER lab-registry

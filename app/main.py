@@ -1,5 +1,6 @@
 """The ASGI application: `create_app(settings)` wires settings, database, error handlers and routers."""
 
+import copy
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_reader, create_sessionmaker
 from app.core.errors import PROBLEM_JSON, install_error_handlers
 from app.crud.conditional import NotModified, not_modified
+from app.exports import outputs
 from app.idempotency import middleware as idempotency
 from app.lists import query
 from app.lists.export import ExportSlots
@@ -44,7 +46,58 @@ _ACCESS_ERRORS = {
     "401": "Missing, malformed, unknown, expired or revoked API key",
     "403": "The API key lacks the scope this operation needs",
     "413": "The request body is over the size limit",
+    "503": "The database is unreachable or busy, or every export slot is taken: retry after Retry-After seconds",
 }
+LICENSE = {"name": "Licence Ouverte 2.0 (Etalab)", "identifier": "etalab-2.0"}
+"""The data's licence, the one French public data is published under."""
+SERVERS = [{"url": "/", "description": "This instance: the paths are relative to where this document is served"}]
+
+_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": "The item's version (a strong validator): send it in If-Match to change the item, in "
+        "If-None-Match to read it again only if it changed.",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'The next page, `<URL>; rel="next"` (RFC 8288), while there is one.',
+        "schema": {"type": "string"},
+    },
+    "Location": {
+        "description": "The URL of the item created.",
+        "schema": {"type": "string", "format": "uri-reference"},
+    },
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 0}},
+}
+"""Response headers, declared once under components/headers and referenced where they are sent."""
+
+
+def _header(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _document_headers(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the response headers each operation sends: ETag with an item (read, written, created, or Not
+    Modified), Link with a keyset page, Location with a 201, Retry-After with a 503 or an Idempotency-Key's 409."""
+    schema.setdefault("components", {})["headers"] = copy.deepcopy(_HEADERS)
+    for path_name, path in schema.get("paths", {}).items():
+        for operation in path.values():
+            parameters = {p["name"].lower() for p in operation.get("parameters", [])}
+            conditional = "if-none-match" in parameters or "if-match" in parameters
+            for status, response in operation.get("responses", {}).items():
+                headers: dict[str, Any] = {}
+                if status in {"200", "304"} and conditional:
+                    headers["ETag"] = _header("ETag")
+                if status == "200" and "cursor" in parameters and "application/json" in response.get("content", {}):
+                    headers["Link"] = _header("Link")
+                if status == "201":
+                    headers["Location"] = _header("Location")
+                    if not path_name.startswith(NOT_IDEMPOTENT):
+                        headers["ETag"] = _header("ETag")
+                if status == "503" or (status == "409" and "idempotency-key" in parameters):
+                    headers["Retry-After"] = _header("Retry-After")
+                if headers:
+                    response["headers"] = {**headers, **response.get("headers", {})}
+    return schema
 
 
 # FastAPI's own 422 entry names HTTPValidationError; both it and Problem are documented as the Problem.
@@ -79,6 +132,7 @@ def _document_access(schema: dict[str, Any], *, public_reads: bool) -> dict[str,
                 statuses = ["401"] if method == "get" else ["401", "403"]
                 if method in {"post", "put", "patch"}:
                     statuses.append("413")
+                statuses.append("503")
                 for status in statuses:
                     responses.setdefault(status, {"description": _ACCESS_ERRORS[status]})
             headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
@@ -90,6 +144,8 @@ def _document_access(schema: dict[str, Any], *, public_reads: bool) -> dict[str,
                 if status[0] in "45":
                     content = response.setdefault("content", {})
                     own = content.pop("application/json", {}).get("schema", _PROBLEM["schema"])
+                    for media_type in [m for m in content if m != PROBLEM_JSON]:
+                        del content[media_type]  # a route's own media type (GeoJSON) is not its errors'
                     content[PROBLEM_JSON] = _PROBLEM if own in _GENERIC_ERRORS else _either(own)
     for unused in ("HTTPValidationError", "ValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(unused, None)
@@ -209,12 +265,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 description=app.description,
                 routes=app.routes,
                 tags=app.openapi_tags,
+                servers=SERVERS,
+                license_info=LICENSE,
             )
-            schema = query.document(schema, app.routes)
-            app.openapi_schema = _document_access(
+            schema = outputs.document(query.document(schema, app.routes))
+            schema = _document_access(
                 idempotency.document(schema, prefix=API_PREFIX, excluded=NOT_IDEMPOTENT),
                 public_reads=settings.public_reads,
             )
+            app.openapi_schema = _document_headers(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

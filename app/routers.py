@@ -14,6 +14,7 @@ from app.events.session_router import router as sessions_router
 from app.funding.router import router as funding_router
 from app.imports.router import router as imports_router
 from app.labs.router import router as labs_router
+from app.opendata.router import router as opendata_router
 from app.organizations.router import router as organizations_router
 from app.projects.router import router as projects_router
 from app.reference.router import router as reference_router
@@ -36,6 +37,7 @@ ROUTERS: list[tuple[APIRouter, Scope | None]] = [
     (stats_router, Scope.write),
     (changes_router, Scope.write),
     (imports_router, None),
+    (opendata_router, Scope.write),
 ]
 
 # Guarded as a whole: every operation needs the `admin` scope.
@@ -56,4 +58,5 @@ TAGS: list[dict[str, Any]] = [
     {"name": "changes", "description": "Every create, update and delete in commit order, to stay in sync."},
     {"name": "imports", "description": "Bulk upserts from CSV (Excel's too) or JSON Lines files, with a report."},
     {"name": "webhooks", "description": "Signed deliveries of changes to subscribed URLs (admin scope)."},
+    {"name": "opendata", "description": "The Frictionless Data Package describing every export (Licence Ouverte 2.0)."},
 ]

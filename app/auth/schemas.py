@@ -87,7 +87,7 @@ class ApiKeyCreate(Input):
         return self
 
 
-class LabRef(Read):
+class BoundLab(Read):
     """A lab a key is bound to."""
 
     id: uuid.UUID
@@ -106,7 +106,7 @@ class ApiKeyRead(Read):
     last_used_at: datetime | None
     expires_at: datetime | None
     revoked_at: datetime | None
-    labs: list[LabRef] | None = Field(description="The labs the key is bound to; null: not bound.")
+    labs: list[BoundLab] | None = Field(description="The labs the key is bound to; null: not bound.")
 
 
 class ApiKeyCreated(ApiKeyRead):

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from app.audit import trail
-from app.auth.schemas import ApiKeyRead, LabRef, Scope
+from app.auth.schemas import ApiKeyRead, BoundLab, Scope
 from app.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from app.core.security import KEY_PREFIX, Caller, redact_keys
 from app.core.security import KEY_PREFIX_LENGTH as _PREFIX_LENGTH
@@ -101,9 +101,9 @@ async def read_keys(session: AsyncSession, rows: Sequence[ApiKey]) -> list[ApiKe
         .where(links.c.api_key_id.in_([row.id for row in rows]))
         .order_by(labs.c.slug)
     )
-    bound: dict[uuid.UUID, list[LabRef]] = {}
+    bound: dict[uuid.UUID, list[BoundLab]] = {}
     for key_id, lab_id, slug, name in (await session.execute(stmt)).all():
-        bound.setdefault(key_id, []).append(LabRef(id=lab_id, slug=slug, name=name))
+        bound.setdefault(key_id, []).append(BoundLab(id=lab_id, slug=slug, name=name))
     fields = [name for name in ApiKeyRead.model_fields if name != "labs"]
     return [
         ApiKeyRead.model_validate({**{name: getattr(row, name) for name in fields}, "labs": bound.get(row.id)})

@@ -40,13 +40,15 @@ async def get_campaign(campaign: CampaignItem) -> Campaign:
 
 @router.patch("/{campaign}", response_model=CampaignRead, responses=error_responses(404, 409, 422))
 async def update_campaign(session: SessionDep, campaign: CampaignItem, body: CampaignUpdate) -> Campaign:  # type: ignore[valid-type]
-    """Change some fields of a campaign (JSON merge patch: `null` clears a field)."""
+    """Change some fields of a campaign (JSON merge patch: `null` clears a field); new dates that would leave some
+    of its events outside are refused (409, naming how many)."""
     return await service.replace_campaign(session, campaign, merge_patch(CampaignCreate, campaign, body))
 
 
 @router.put("/{campaign}", response_model=CampaignRead, responses=error_responses(404, 409, 422))
 async def replace_campaign(session: SessionDep, campaign: CampaignItem, body: CampaignCreate) -> Campaign:
-    """Replace a campaign with a full representation; omitted optional fields are cleared."""
+    """Replace a campaign with a full representation; omitted optional fields are cleared. New dates that would
+    leave some of its events outside are refused (409, naming how many)."""
     return await service.replace_campaign(session, campaign, body)
 
 

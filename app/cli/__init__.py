@@ -23,7 +23,7 @@ from app.core import migrations
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker, session_scope
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.exports.csv import Separator
+from app.exports.csv import Dialect, Separator
 from app.models import ApiKey
 from app.ops import metrics
 from app.ops.logging import configure_logging
@@ -41,6 +41,15 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
     settings = get_settings()
     migrations.upgrade(settings.database_url, revision)
     console.print(f"[green]Database migrated to {revision}.[/green]")
+
+
+@cli.command()
+def downgrade(revision: Annotated[str, typer.Argument(help="Revision to go back to (`base`: empty).")]) -> None:
+    """Take the database schema back to an older revision, with the newer code still installed (it holds the
+    downgrade steps); then install the older code."""
+    settings = get_settings()
+    migrations.downgrade(settings.database_url, revision)
+    console.print(f"[green]Database downgraded to {revision}.[/green]")
 
 
 class LogFormat(StrEnum):
@@ -186,12 +195,18 @@ def export(
     resource: Annotated[str, typer.Option(help="What to export: labs, events, allocations, organizations…")],
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
     fmt: Annotated[
-        str, typer.Option("--format", help="csv or jsonl (any list), ics (events), geojson (labs), scdl (allocations).")
+        str,
+        typer.Option(
+            "--format", help="csv, jsonl, xlsx or ods (any list), ics (events), geojson (labs), scdl (allocations)."
+        ),
     ] = "csv",
     filters: Annotated[
         list[str] | None, typer.Option("--filter", help="A list filter as key=value (repeatable): lab=bretagne.")
     ] = None,
     separator: Annotated[str, typer.Option(help="CSV separator: comma or semicolon.")] = "comma",
+    dialect: Annotated[str, typer.Option(help="CSV dialect: standard, or excel-fr (';' and decimal commas).")] = (
+        "standard"
+    ),
 ) -> None:
     """Write a whole filtered list to a file, streamed from the database as the HTTP exports are."""
     from app.cli.export import ExportFormat, ExportUsageError, export_to_file, parse_filters
@@ -200,13 +215,19 @@ def export(
     try:
         chosen = ExportFormat(fmt)
         chosen_separator = Separator(separator)
+        chosen_dialect = Dialect(dialect)
     except ValueError:
-        console.print(f"[red]--format is one of {', '.join(ExportFormat)}; --separator comma or semicolon.[/red]")
+        console.print(
+            f"[red]--format is one of {', '.join(ExportFormat)}; --separator comma or semicolon; "
+            "--dialect standard or excel-fr.[/red]"
+        )
         raise typer.Exit(2) from None
     require_migrated(settings)
     try:
         summary = asyncio.run(
-            export_to_file(settings, resource, chosen, parse_filters(filters or []), output, chosen_separator)
+            export_to_file(
+                settings, resource, chosen, parse_filters(filters or []), output, chosen_separator, chosen_dialect
+            )
         )
     except ExportUsageError as exc:
         console.print(f"[red]{exc}[/red]")
@@ -214,8 +235,8 @@ def export(
     console.print(f"[green]Wrote {summary.bytes_written} bytes to {summary.path}.[/green]")
     if summary.incomplete_rows:
         console.print(
-            f"[yellow]{summary.incomplete_rows} row(s) lack the required idAttribuant (no SIRET for the "
-            "stream's managing organization): exported with an empty cell.[/yellow]"
+            f"[yellow]{summary.incomplete_rows} row(s) lack a required idAttribuant (no SIRET for the stream's "
+            "managing organization) or dateConvention (no decision date): exported with an empty cell.[/yellow]"
         )
 
 

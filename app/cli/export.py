@@ -8,35 +8,30 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.campaigns.service import CAMPAIGNS
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import InvalidInput
 from app.core.security import ROOT
 from app.events.calendar import ics_chunks
 from app.events.schemas import EventFilters
-from app.events.service import EVENTS
 from app.events.sessions import SESSIONS
-from app.exports.csv import Separator
+from app.exports.csv import Dialect, Separator
 from app.funding import scdl
 from app.funding.schemas import AllocationFilters
-from app.funding.service import ALLOCATIONS, STREAMS
 from app.labs.schemas import LabFilters
-from app.labs.service import LABS, geojson_chunks
+from app.labs.service import geojson_chunks
 from app.lists.listing import Listing
-from app.organizations.service import ORGANIZATIONS
-from app.projects.service import PROJECTS
+from app.opendata.package import LISTINGS
 
-SOURCES: dict[str, Listing] = {
-    listing.name: listing
-    for listing in (ORGANIZATIONS, LABS, STREAMS, ALLOCATIONS, PROJECTS, CAMPAIGNS, EVENTS, SESSIONS)
-}
+SOURCES: dict[str, Listing] = {listing.name: listing for listing in (*LISTINGS, SESSIONS)}
 """The lists the CLI exports by name (`--resource`)."""
 
 
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
+    xlsx = "xlsx"
+    ods = "ods"
     ics = "ics"
     geojson = "geojson"
     scdl = "scdl"
@@ -69,7 +64,7 @@ def parse_filters(items: list[str]) -> dict[str, str]:
 
 
 def _plan(
-    resource: str, fmt: ExportFormat, filters: Mapping[str, str], separator: Separator
+    resource: str, fmt: ExportFormat, filters: Mapping[str, str], separator: Separator, dialect: Dialect
 ) -> tuple[Callable[[AsyncEngine], AsyncIterator[bytes]], bool]:
     """What to stream, and whether it is SCDL (whose incomplete rows are counted). The command line reads as the
     root of trust: what is published unless a filter asks for more (`--filter publication=any`)."""
@@ -92,7 +87,7 @@ def _plan(
     if fmt is ExportFormat.scdl:
         assert isinstance(params, AllocationFilters)
         return (lambda engine: scdl.scdl_chunks(engine, params)), True
-    return (lambda engine: source.export_chunks(engine, params, ROOT, fmt.value, separator)), False
+    return (lambda engine: source.export_chunks(engine, params, ROOT, fmt.value, separator, None, dialect)), False
 
 
 async def _calendar(engine: AsyncEngine, params: EventFilters) -> AsyncIterator[bytes]:
@@ -113,9 +108,10 @@ async def export_to_file(
     filters: Mapping[str, str],
     path: Path,
     separator: Separator = Separator.comma,
+    dialect: Dialect = Dialect.standard,
 ) -> ExportSummary:
     """Stream the export into `path`, read a chunk at a time (no lock held while it runs)."""
-    chunks, is_scdl = _plan(resource, fmt, filters, separator)
+    chunks, is_scdl = _plan(resource, fmt, filters, separator, dialect)
     engine = create_engine(settings)
     written = 0
     try:

@@ -1,4 +1,8 @@
-"""Run the Alembic chain from code (CLI, tests) against a given database URL."""
+"""Run the Alembic chain from code (CLI, tests) against a given database URL.
+
+Alembic is configured here, not by an alembic.ini: an installed package has none. The chain's files are found
+inside the package (a wheel ships the repository's migrations/ as app/migrations), else beside it in a checkout.
+"""
 
 from pathlib import Path
 
@@ -9,12 +13,17 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+_PACKAGE = Path(__file__).resolve().parents[1]
+_PACKAGED = _PACKAGE / "migrations"
+SCRIPT_LOCATION = _PACKAGED if _PACKAGED.is_dir() else _PACKAGE.parent / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:
     """The project's Alembic configuration, pointed at `database_url`."""
-    config = Config(str(ALEMBIC_INI))
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("timezone", "UTC")
     config.attributes["database_url"] = database_url
     config.attributes["configure_logging"] = False
     return config

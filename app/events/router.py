@@ -16,6 +16,7 @@ from app.events import service
 from app.events.calendar import ICS_MEDIA_TYPE, ics_chunks
 from app.events.dependencies import EventDep, EventItem
 from app.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
+from app.exports import outputs
 from app.labs.dependencies import LabDep
 from app.lists.export import streamed
 from app.lists.fast import fast_list
@@ -38,7 +39,7 @@ async def list_events(request: Request, params: QueryModel[EventFilters]) -> Res
 @router.get(
     "/events.ics",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
+    responses={**outputs.only("ics"), **error_responses(400, 422)},
 )
 async def events_calendar(request: Request, caller: CallerDep, params: QueryModel[EventFilters]) -> Response:
     """The matching events as an iCalendar feed (one per lab, theme, campaign or region); paging does not apply.
@@ -51,7 +52,8 @@ async def events_calendar(request: Request, caller: CallerDep, params: QueryMode
 
 @router.post("/events", status_code=201, response_model=EventRead, responses=error_responses(409, 422))
 async def create_event(session: SessionDep, request: Request, response: Response, body: EventCreate) -> Event:
-    """Create an event; times without an offset are read in its time zone (by default its region's)."""
+    """Create an event; times without an offset are read in its time zone (by default its region's). An event in
+    a campaign lies within the campaign's dates (422 naming both)."""
     event = await service.create_event(session, body)
     created(request, response, event, "get_event", event=str(event.id))
     return event

@@ -1,8 +1,7 @@
 """The rules of events, as plain functions: when and where an event happens, read in the time zone it happens
 in and stored in UTC. The service applies them to one write, the importer to each row; one wording each."""
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,29 +45,3 @@ def placed_in_time(values: dict[str, Any], holder_region: str | None) -> dict[st
         raise InvalidInput([FieldError(loc=["ends_at"], msg="must be on or after starts_at", type="ends_before_start")])
     local_day = instants["starts_at"].astimezone(zone).date()
     return {**values, **instants, "region_code": region_code, "timezone": zone_name, "local_start_date": local_day}
-
-
-def campaign_refusal(
-    spans: Sequence[tuple[datetime, datetime]], zone: ZoneInfo, campaign: str, starts_on: date, ends_on: date
-) -> str | None:
-    """An event in a campaign happens within the campaign's days: each of its spans (each of its sessions',
-    cancelled ones included), read as days where the event happens."""
-    for starts_at, ends_at in spans:
-        first, last = starts_at.astimezone(zone).date(), ends_at.astimezone(zone).date()
-        if first < starts_on or last > ends_on:
-            return (
-                f"The event ({first} to {last}) lies outside the campaign '{campaign}' ({starts_on} to {ends_on}): "
-                "an event in a campaign lies within the campaign's dates."
-            )
-    return None
-
-
-def campaign_change_refusal(campaign: str, starts_on: date, ends_on: date, outside: int) -> str | None:
-    """New dates of a campaign leave none of its events outside them."""
-    if not outside:
-        return None
-    events = "1 event" if outside == 1 else f"{outside} events"
-    return (
-        f"{events} of the campaign '{campaign}' would lie outside its new dates ({starts_on} to {ends_on}): "
-        "move them or take them out of the campaign first."
-    )

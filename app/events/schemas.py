@@ -108,7 +108,9 @@ class EventCreate(Input):
         description="The lab holding the event; this and/or `organizer_organization_id` is required.",
     )
     project_id: uuid.UUID | None = None
-    campaign_id: uuid.UUID | None = None
+    campaign_id: uuid.UUID | None = Field(
+        default=None, description="The campaign it belongs to; the event lies within the campaign's dates."
+    )
     region_code: str | None = Field(
         default=None,
         max_length=3,

@@ -2,16 +2,16 @@
 
 import operator
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import crud
 from app.auth import permissions
 from app.auth.permissions import Area
+from app.campaigns import rules as campaign_rules
 from app.core.errors import FieldError, InvalidInput
 from app.crud import Reference, ResourceSpec
 from app.events import rules, session_rules, session_store
@@ -66,7 +66,7 @@ async def _row_values(session: AsyncSession, data: EventCreate) -> dict[str, Any
         raise InvalidInput([error.model_copy(update={"loc": ["body", *error.loc]}) for error in exc.errors]) from None
     campaign = await session.get(Campaign, data.campaign_id) if data.campaign_id is not None else None
     if campaign is not None:
-        refusal = rules.campaign_refusal(
+        refusal = campaign_rules.campaign_refusal(
             [(held["starts_at"], held["ends_at"]) for held in values["sessions"] or [values]],
             ZoneInfo(values["timezone"]),
             campaign.slug,
@@ -76,16 +76,6 @@ async def _row_values(session: AsyncSession, data: EventCreate) -> dict[str, Any
         if refusal is not None:
             raise InvalidInput([FieldError(loc=["body", "campaign_id"], msg=refusal, type="outside_campaign")])
     return values
-
-
-async def outside_campaign(session: AsyncSession, campaign: Campaign, starts_on: date, ends_on: date) -> int:
-    """How many of the campaign's events would lie outside these dates (`rules.campaign_refusal`)."""
-    table = SPEC.table
-    stmt = select(table.c.starts_at, table.c.ends_at, table.c.timezone).where(table.c.campaign_id == campaign.id)
-    return sum(
-        rules.campaign_refusal([(starts_at, ends_at)], ZoneInfo(zone), campaign.slug, starts_on, ends_on) is not None
-        for starts_at, ends_at, zone in (await session.execute(stmt)).all()
-    )
 
 
 def paris_instant(param: str) -> Callable[[datetime], datetime]:

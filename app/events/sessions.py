@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app import crud
+from app.campaigns import rules as campaign_rules
 from app.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.core.security import Caller
 from app.events import rules, session_rules, session_store
@@ -118,12 +119,12 @@ async def campaign_refusal(
     session: AsyncSession, campaign_id: uuid.UUID | None, zone: ZoneInfo, held: Sequence[Mapping[str, Any]]
 ) -> str | None:
     """Why sessions of an event in a campaign cannot be held: one lies outside the campaign's dates
-    (`rules.campaign_refusal`)."""
+    (`app.campaigns.rules.campaign_refusal`)."""
     campaign = await session.get(Campaign, campaign_id) if campaign_id is not None else None
     if campaign is None:
         return None
     spans = [(row["starts_at"], row["ends_at"]) for row in held]
-    return rules.campaign_refusal(spans, zone, campaign.slug, campaign.starts_on, campaign.ends_on)
+    return campaign_rules.campaign_refusal(spans, zone, campaign.slug, campaign.starts_on, campaign.ends_on)
 
 
 async def follow(session: AsyncSession, event: Event) -> None:

@@ -17,7 +17,6 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
 
 CSV_MEDIA_TYPE = "text/csv"
 BOM = "\ufeff"
@@ -36,6 +35,21 @@ class Separator(StrEnum):
         return "," if self is Separator.comma else ";"
 
 
+class Dialect(StrEnum):
+    """How numbers and fields are written: `standard` (RFC 4180, `.` decimals) or `excel-fr` (`;` and `,`
+    decimals, what French-locale Excel reads)."""
+
+    standard = "standard"
+    excel_fr = "excel-fr"
+
+
+OUTPUT_HELP = (
+    "`csv`, `xlsx` or `ods` answers with a table (a spreadsheet is typed, its header frozen); `json` (the default) "
+    "in JSON; when absent, `Accept: text/csv` asks for CSV."
+)
+DIALECT_HELP = "CSV dialect: `excel-fr` writes `;` between fields and decimal commas (the separator is then `;`)."
+
+
 class CsvOptions(BaseModel):
     """Query parameters of an answer that can also be CSV; mixed into a route's parameter model.
 
@@ -45,27 +59,20 @@ class CsvOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    output: Literal["json", "csv"] | None = Field(
-        default=None,
-        description="`csv` answers in CSV, `json` in JSON; when absent, `Accept: text/csv` asks for CSV.",
-    )
+    output: Literal["json", "csv", "xlsx", "ods"] | None = Field(default=None, description=OUTPUT_HELP)
     separator: Separator = Field(
         default=Separator.comma, description="CSV field separator: `comma`, or `semicolon` for French-locale Excel."
     )
+    dialect: Dialect = Field(default=Dialect.standard, description=DIALECT_HELP)
 
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {
-            CSV_MEDIA_TYPE: {
-                "schema": {"type": "string"},
-                "example": "\ufeffkey,label,count\r\nservice-usager,Service à l'usager,100\r\n",
-            }
-        },
+        "content": {CSV_MEDIA_TYPE: {"example": "\ufeffkey,label,count\r\nservice-usager,Service à l'usager,100\r\n"}},
         "description": "JSON by default; CSV with `output=csv` or `Accept: text/csv`.",
     }
 }
-"""The `responses=` entry documenting that a route also answers in CSV."""
+"""The `responses=` entry of a route that also answers in CSV (its schema comes from app.exports.outputs)."""
 
 
 def _quality(parameters: list[str]) -> float:
@@ -91,12 +98,14 @@ def csv_requested(request: Request, output: str | None = None) -> bool:
     return csv_quality > 0 and csv_quality > preferences.get("application/json", 0.0)
 
 
-def cell(value: Any) -> Any:
+def cell(value: Any, decimal_comma: bool = False) -> Any:
     """A value as a spreadsheet should see it: text guarded against formulas, dates ISO, null empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float | Decimal) and decimal_comma:
+        return str(value).replace(".", ",")
     if isinstance(value, int | float | Decimal):
         return value
     if isinstance(value, datetime | date):
@@ -118,15 +127,17 @@ async def csv_chunks(
     header: Sequence[str],
     rows: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]],
     separator: Separator = Separator.comma,
+    dialect: Dialect = Dialect.standard,
 ) -> AsyncIterator[bytes]:
     """The BOM and header, then the rows, encoded `CHUNK_ROWS` at a time (CRLF line ends, as RFC 4180 says)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=separator.char, lineterminator="\r\n")
+    french = dialect is Dialect.excel_fr
+    writer = csv.writer(buffer, delimiter=";" if french else separator.char, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow(header)
     pending = 0
     async for row in _aiter(rows):
-        writer.writerow([cell(value) for value in row])
+        writer.writerow([cell(value, french) for value in row])
         pending += 1
         if pending == CHUNK_ROWS:
             yield buffer.getvalue().encode("utf-8")
@@ -142,19 +153,3 @@ def csv_cells(record: dict[str, Any], fields: Sequence[str]) -> list[Any]:
         orjson.dumps(value).decode() if isinstance(value, list | dict) else value
         for value in (record.get(name) for name in fields)
     ]
-
-
-def csv_response(
-    header: Sequence[str],
-    rows: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]],
-    *,
-    separator: Separator = Separator.comma,
-    filename: str | None = None,
-) -> StreamingResponse:
-    """A streamed `text/csv` answer; with `filename`, browsers offer to save it under that name."""
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if filename else None
-    return StreamingResponse(
-        csv_chunks(header, rows, separator),
-        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8; header=present",
-        headers=headers,
-    )

@@ -1,11 +1,45 @@
 """GeoJSON FeatureCollections (RFC 7946), streamed a feature at a time."""
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar
 
 import orjson
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
+
+P = TypeVar("P")
+
+
+class GeoJSONResponse(JSONResponse):
+    """A GeoJSON answer, for OpenAPI only: as a route's `response_class` (a JSON one, so that FastAPI documents the
+    route's `response_model` under this media type); the answer itself is streamed by app.lists.export.streamed."""
+
+    media_type = GEOJSON_MEDIA_TYPE
+
+
+class Point(BaseModel):
+    """A position, `[longitude, latitude]` in WGS 84 (RFC 7946 §3.1.2)."""
+
+    type: Literal["Point"]
+    coordinates: list[float] = Field(min_length=2, max_length=3)
+
+
+class Feature(BaseModel, Generic[P]):
+    """One item: its id, its Point (`null` when unlocated) and the item itself as `properties`."""
+
+    type: Literal["Feature"]
+    id: str | int
+    geometry: Point | None
+    properties: P
+
+
+class FeatureCollection(BaseModel, Generic[P]):
+    """The shape of a GeoJSON answer, for OpenAPI (the answer itself is streamed, never built as this model)."""
+
+    type: Literal["FeatureCollection"]
+    features: list[Feature[P]]
 
 
 def point(

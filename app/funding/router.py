@@ -116,8 +116,8 @@ async def create_allocation(
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **error_responses(400, 422)},
 )
 async def allocations_scdl(session: SessionDep, request: Request, params: QueryModel[AllocationFilters]) -> Response:
-    """The matching allocations in the SCDL subventions 2.1.1 CSV layout; `X-Incomplete-Rows` counts rows
-    lacking the required idAttribuant (exported with an empty cell)."""
+    """The matching committed allocations in the SCDL subventions 2.1.1 CSV layout; `X-Incomplete-Rows` counts
+    rows lacking a required idAttribuant or dateConvention (exported with an empty cell)."""
     incomplete = await scdl.incomplete_rows(session, params)
     chunks = partial(scdl.scdl_chunks, params=params)
     media_type = "text/csv; charset=utf-8; header=present"

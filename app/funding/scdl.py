@@ -1,21 +1,24 @@
-"""Allocations in the SCDL « subventions » 2.1.1 layout (schema.data.gouv.fr/scdl/subventions), as CSV; how each
-column is filled is in docs/exports.md. A row without the required idAttribuant is exported with an empty cell
-and counted in the `X-Incomplete-Rows` header.
+"""Committed allocations in the SCDL « subventions » 2.1.1 layout (schema.data.gouv.fr/scdl/subventions), as CSV;
+how each column is filled is in docs/exports.md. A row lacking a required value we may not know (idAttribuant,
+dateConvention) is exported with an empty cell and counted in the `X-Incomplete-Rows` header.
 """
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from app.audit.trail import PUBLISHED
 from app.core.db import reading
 from app.core.security import ANONYMOUS as PUBLIC
 from app.exports.csv import csv_chunks
 from app.funding import service as funding
+from app.funding.rules import COMMITTED
 from app.funding.schemas import AllocationFilters
 from app.lists.export import chunks_of_rows
 from app.models import Allocation, Disbursement, FundingStream, Lab, Organization, Project, ProjectPartner
@@ -36,9 +39,12 @@ COLUMNS = (
     "idRAE",
     "notificationUE",
     "pourcentageSubvention",
+    "dispositifAide",
 )
 INCOMPLETE_HEADER = "X-Incomplete-Rows"
 NATURES = {"cash": "aide en numéraire", "in-kind": "aide en nature"}
+OBJECT_LENGTH = 256
+"""The schema's `maxLength` of `objet`."""
 
 _funder = aliased(Organization, name="funder")
 _beneficiary = aliased(Organization, name="beneficiary")
@@ -68,8 +74,13 @@ def _joined(stmt: Select[Any]) -> Select[Any]:
     )
 
 
-def _missing_funder_id() -> ColumnElement[bool]:
-    return or_(col(_funder.siret).is_(None), col(_funder.siret) == "")
+def _granted() -> ColumnElement[bool]:
+    """Only committed allocations are grants: a proposed one was never decided."""
+    return col(Allocation.status) == COMMITTED
+
+
+def _incomplete() -> ColumnElement[bool]:
+    return or_(col(_funder.siret).is_(None), col(_funder.siret) == "", col(Allocation.decided_on).is_(None))
 
 
 def euros(cents: int) -> str:
@@ -84,7 +95,20 @@ def share(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def scdl_row(row: Mapping[Any, Any], paid_on: Sequence[Any]) -> list[Any]:
+def payment_period(paid_on: Sequence[date], decided_on: date | None, stream_ends_on: date | None) -> str:
+    """`datesPeriodeVersement`: the one payment's date, the span of several (`first/last`), and before any
+    payment the period it is due in (the decision to the stream's end, or the decision day alone)."""
+    if len(paid_on) == 1:
+        return paid_on[0].isoformat()
+    if paid_on:
+        return f"{paid_on[0].isoformat()}/{paid_on[-1].isoformat()}"
+    if decided_on is None:
+        return ""
+    until = stream_ends_on if stream_ends_on is not None and stream_ends_on >= decided_on else decided_on
+    return f"{decided_on.isoformat()}/{until.isoformat()}"
+
+
+def scdl_row(row: Mapping[Any, Any], paid_on: Sequence[date]) -> list[Any]:
     return [
         row["funder_name"],
         row["funder_siret"],
@@ -93,14 +117,15 @@ def scdl_row(row: Mapping[Any, Any], paid_on: Sequence[Any]) -> list[Any]:
         row["beneficiary_name"] or row["lab_name"] or row["project_title"],
         row["beneficiary_siret"],
         row["beneficiary_rna"],
-        row["purpose"] or row["stream_name"],
+        (row["purpose"] or row["stream_name"])[:OBJECT_LENGTH],
         euros(row["amount_cents"]),
         NATURES.get(row["nature"], row["nature"]),
         "échelonné" if len(paid_on) > 1 else "unique",
-        "_".join(day.isoformat() for day in paid_on),
+        payment_period(paid_on, row["decided_on"], row["stream_ends_on"]),
         None,
         "oui" if row["eu_notified"] else "non",
         share(row["subsidy_share"]),
+        row["stream_name"],
     ]
 
 
@@ -115,23 +140,25 @@ def _query(params: AllocationFilters) -> Select[Any]:
         col(Allocation.eu_notified),
         col(Allocation.subsidy_share),
         col(FundingStream.name).label("stream_name"),
+        col(FundingStream.ends_on).label("stream_ends_on"),
         col(_funder.name).label("funder_name"),
         col(_funder.siret).label("funder_siret"),
         col(_beneficiary.name).label("beneficiary_name"),
         col(_beneficiary.siret).label("beneficiary_siret"),
         col(_beneficiary.rna).label("beneficiary_rna"),
         col(Lab.name).label("lab_name"),
-        col(Project.title).label("project_title"),
+        # A project's title names the beneficiary only once the project is public.
+        case((col(Project.publication) == PUBLISHED, col(Project.title))).label("project_title"),
     )
     key = funding.ALLOCATIONS.sorts[params.sort]
     if key.column.key not in {column.key for column in columns}:
         columns = (*columns, key.column)
-    return _joined(select(*columns)).where(*funding.ALLOCATIONS.where(params, PUBLIC))
+    return _joined(select(*columns)).where(*funding.ALLOCATIONS.where(params, PUBLIC), _granted())
 
 
 async def incomplete_rows(session: AsyncSession, params: AllocationFilters) -> int:
-    """How many matching allocations lack the required idAttribuant."""
-    stmt = _joined(select(func.count())).where(*funding.ALLOCATIONS.where(params, PUBLIC), _missing_funder_id())
+    """How many exported allocations lack a required idAttribuant or dateConvention."""
+    stmt = _joined(select(func.count())).where(*funding.ALLOCATIONS.where(params, PUBLIC), _granted(), _incomplete())
     return int((await session.execute(stmt)).scalar_one())
 
 

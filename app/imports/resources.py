@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.campaigns import rules as campaign_rules
 from app.campaigns import service as campaigns
 from app.campaigns.schemas import CampaignCreate
 from app.core.errors import AppError, InvalidInput
@@ -211,7 +212,7 @@ class EventRules(PublishedRules):
         campaign = self.campaigns[campaign_id]
         if campaign is None:
             return
-        refusal = event_rules.campaign_refusal(
+        refusal = campaign_rules.campaign_refusal(
             [(values["starts_at"], values["ends_at"])],
             ZoneInfo(values["timezone"]),
             campaign.slug,
@@ -278,8 +279,10 @@ class CampaignRules(Rules):
             return
         campaign = await self.session.get(Campaign, existing["id"])
         assert campaign is not None
-        outside = await events.outside_campaign(self.session, campaign, values["starts_on"], values["ends_on"])
-        refusal = event_rules.campaign_change_refusal(existing["slug"], values["starts_on"], values["ends_on"], outside)
+        outside = await campaigns.outside_campaign(self.session, campaign, values["starts_on"], values["ends_on"])
+        refusal = campaign_rules.campaign_change_refusal(
+            existing["slug"], values["starts_on"], values["ends_on"], outside
+        )
         if refusal is not None:
             raise RowError("starts_on" if values["starts_on"] != existing["starts_on"] else "ends_on", refusal)
 

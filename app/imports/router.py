@@ -1,4 +1,4 @@
-"""HTTP route of bulk imports: a CSV or JSON Lines body, streamed, answered with a report."""
+"""HTTP route of bulk imports: a CSV or JSON Lines file (the body, or a form's file), answered with a report."""
 
 from typing import Annotated, Any
 
@@ -8,7 +8,7 @@ from app.auth.dependencies import require, resolve_caller
 from app.auth.schemas import Scope
 from app.core.db import SessionDep
 from app.core.errors import PROBLEM_JSON, NotFound, error_responses
-from app.imports.reading import UnsupportedMediaType, Upload, charset_name
+from app.imports.bodies import FILE_FIELD, MULTIPART, read_import_body
 from app.imports.schemas import ImportOptions, ImportRejectedProblem, ImportReport, ImportResource
 from app.imports.service import import_body
 from app.lists.query import QueryModel
@@ -22,11 +22,6 @@ SCOPES = {
 }
 """The scope an import needs beyond `write`: the money is written with `funding` only, as through its routes."""
 
-CSV_TYPES = frozenset({"text/csv", "application/csv"})
-JSONL_TYPES = frozenset(
-    {"application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines"}
-)
-
 REQUEST_BODY: dict[str, Any] = {
     "required": True,
     "content": {
@@ -39,30 +34,26 @@ REQUEST_BODY: dict[str, Any] = {
             "schema": {"type": "string"},
             "example": '{"external_id": "org-1", "name": "Ville de Rennes", "kind": "collectivite", "region": "53"}\n',
         },
+        MULTIPART: {
+            "schema": {
+                "type": "object",
+                "title": "ImportFile",
+                "properties": {
+                    FILE_FIELD: {
+                        "type": "string",
+                        "format": "binary",
+                        "contentMediaType": "application/octet-stream",
+                        "description": "The file: a .csv, or a .jsonl or .ndjson (JSON Lines), typed by its part's "
+                        "Content-Type (which may declare a charset) or else by its extension.",
+                    }
+                },
+                "required": [FILE_FIELD],
+                "additionalProperties": False,
+            },
+            "encoding": {FILE_FIELD: {"contentType": "text/csv, application/x-ndjson, application/octet-stream"}},
+        },
     },
 }
-
-
-def _media_type(request: Request) -> tuple[bool, str | None]:
-    """Whether the body is JSON Lines, and the charset it declares (None: recognised from the bytes); a media
-    type or charset that is not accepted is refused here, before the body is read."""
-    media_type, *parameters = request.headers.get("content-type", "").split(";")
-    media_type = media_type.strip().lower()
-    charset = None
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"') or None
-            if charset is not None:
-                charset = charset_name(charset)
-    if media_type in CSV_TYPES:
-        return False, charset
-    if media_type in JSONL_TYPES:
-        return True, charset
-    raise UnsupportedMediaType(
-        f"Send the file as text/csv (',' or ';' separated, UTF-8 or Windows-1252) or application/x-ndjson "
-        f"(JSON Lines), not '{media_type or 'no Content-Type'}'."
-    )
 
 
 @router.post(
@@ -90,29 +81,31 @@ async def import_rows(
 ) -> ImportReport:
     """Upsert rows from a CSV or JSON Lines file, by `external_id` (or slug, or a stream's code).
 
+    The file is the body itself (`text/csv`, `application/x-ndjson`), or the part `file` of a
+    `multipart/form-data` form.
+
     Columns are the JSON field names; references may be given by friendlier columns (`lab`, `organization`,
     `project`, `campaign`, `stream`, `allocation` by slug, code, external_id or id; `theme` by code or French
     label; `region` by INSEE code or name). Dates may be French (`25/11/2020`, `25/11/2020 14:30`), decimals may
     use a comma. A row identical to what is stored is `unchanged` and not rewritten.
 
-    The encoding is recognised (UTF-8, with or without BOM, or Windows-1252) unless `Content-Type` declares a
-    `charset`: utf-8, utf-8-sig, windows-1252, iso-8859-1, iso-8859-15 or us-ascii (or a usual alias); any
-    other is 415. The file is read whole before the import takes the database's write lock. The report says
+    The encoding is recognised (UTF-8, with or without BOM, or Windows-1252) unless `Content-Type` (the part's, in
+    a form) declares a `charset`: utf-8, utf-8-sig, windows-1252, iso-8859-1, iso-8859-15 or us-ascii (or a usual
+    alias); any other is 415. The file is read whole before the import takes the database's write lock. The report says
     whether the rows were written (`applied`), what was done (`created`…, 0 when
     nothing was) and what the file amounts to (`would_create`…), and lists the first 1000 errors.
     """
     require(await resolve_caller(request), SCOPES.get(resource, Scope.write))  # type: ignore[call-overload]
     if resource not in set(ImportResource):
         raise NotFound(f"Nothing to import as '{resource}': the resources are {', '.join(ImportResource)}.")
-    jsonl, charset = _media_type(request)
     max_line_chars = request.app.state.settings.max_import_line_chars
-    upload = await Upload.read(request.stream(), max_line_chars)
+    body = await read_import_body(request, max_line_chars)
     return await import_body(
         session,
         ImportResource(resource),
-        upload.chunks(),
-        jsonl=jsonl,
-        charset=charset,
+        body.upload.chunks(),
+        jsonl=body.jsonl,
+        charset=body.charset,
         dry_run=options.dry_run,
         atomic=options.atomic,
         max_line_chars=max_line_chars,

@@ -3,14 +3,13 @@
 from functools import partial
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import CallerDep
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.core.schemas import Page, merge_patch
 from app.crud.conditional import ItemRoute, created
-from app.exports.geojson import GEOJSON_MEDIA_TYPE
+from app.exports.geojson import GEOJSON_MEDIA_TYPE, FeatureCollection, GeoJSONResponse
 from app.labs import service
 from app.labs.dependencies import LabItem
 from app.labs.schemas import LabCreate, LabFilters, LabRead, LabUpdate
@@ -32,8 +31,9 @@ async def list_labs(request: Request, params: QueryModel[LabFilters]) -> Respons
 
 @router.get(
     ".geojson",
-    response_class=StreamingResponse,
-    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}}}, **error_responses(400, 422)},
+    response_class=GeoJSONResponse,
+    response_model=FeatureCollection[LabRead],
+    responses=error_responses(400, 422),
 )
 async def labs_geojson(request: Request, caller: CallerDep, params: QueryModel[LabFilters]) -> Response:
     """The matching labs as an RFC 7946 FeatureCollection ([lon, lat]; `geometry: null` when unlocated)."""

@@ -1,4 +1,4 @@
-"""Whole lists streamed out as CSV or JSON Lines, for HTTP and the CLI alike.
+"""Whole lists streamed out as CSV, JSON Lines, XLSX or ODS, for HTTP and the CLI alike.
 
 Rows are read in keyset chunks, each on a connection held only while the chunk is read, from an engine of
 its own: a slow reader holds no connection between chunks, and exports cannot take the API's connections. At
@@ -7,7 +7,7 @@ most `MAX_CONCURRENT_EXPORTS` stream at once per worker; beyond, 503 with Retry-
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import ColumnElement, RowMapping, Select, Table, select
@@ -19,8 +19,10 @@ from starlette.responses import Response, StreamingResponse
 from app.core.db import reading
 from app.core.errors import ServiceBusy
 from app.core.urls import HEAD
-from app.exports.csv import CSV_MEDIA_TYPE, Separator, csv_cells, csv_chunks
+from app.exports.columns import columns
+from app.exports.csv import Dialect, Separator, csv_cells
 from app.exports.jsonl import JSONL_MEDIA_TYPE, jsonl_chunks
+from app.exports.tables import MEDIA_TYPES, SHEETS, table_chunks
 from app.lists.pagination import SortKey, seek
 
 CHUNK_ROWS = 1000
@@ -106,31 +108,44 @@ async def records(
     where: Sequence[ColumnElement[bool]],
     read_model: type[BaseModel],
     tie: str = "id",
+    mode: Literal["json", "python"] = "json",
 ) -> AsyncIterator[dict[str, Any]]:
-    """Each matching row as its JSON object (the list item's shape, JSON-typed), in the sort's order."""
+    """Each matching row as the list item's object, in the sort's order: JSON-typed, or with Python values
+    (`mode="python"`: dates, numbers, UUIDs) for spreadsheets."""
     adapter = _adapter(read_model)
     stmt = select(*(c for c in table.c if c.key != "search_text")).where(*where)
     async for rows in chunks_of_rows(engine, stmt, key, table.c[tie]):
         for row in rows:
-            yield adapter.dump_python(adapter.validate_python(dict(row)), mode="json")
+            yield adapter.dump_python(adapter.validate_python(dict(row)), mode=mode)
 
 
 async def encoded(
-    items: AsyncIterator[dict[str, Any]], fields: Sequence[str], output: str, separator: Separator
+    items: AsyncIterator[dict[str, Any]],
+    read_model: type[BaseModel],
+    name: str,
+    output: str,
+    separator: Separator,
+    dialect: Dialect = Dialect.standard,
 ) -> AsyncIterator[bytes]:
-    """Records encoded as `csv` or `jsonl`, chunk by chunk."""
+    """Records encoded as `csv`, `jsonl`, `xlsx` or `ods`, chunk by chunk, in the model's columns."""
     if output == "jsonl":
         async for chunk in jsonl_chunks(items):
             yield chunk
         return
+    found = columns(read_model)
+    fields = [column.name for column in found]
 
     async def rows() -> AsyncIterator[list[Any]]:
         async for item in items:
-            yield csv_cells(item, fields)
+            yield [item.get(name) for name in fields] if output in SHEETS else csv_cells(item, fields)
 
-    async for chunk in csv_chunks(fields, rows(), separator):
+    has_datetimes = any(column.kind == "datetime" for column in found)
+    chunks = table_chunks(
+        output, name, fields, rows(), separator=separator, dialect=dialect, has_datetimes=has_datetimes
+    )
+    async for chunk in chunks:
         yield chunk
 
 
 def media_type(output: str) -> str:
-    return f"{CSV_MEDIA_TYPE}; charset=utf-8; header=present" if output == "csv" else JSONL_MEDIA_TYPE
+    return MEDIA_TYPES.get(output, JSONL_MEDIA_TYPE)

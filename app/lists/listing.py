@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Table
@@ -13,7 +13,8 @@ from starlette.responses import Response
 
 from app.core.db import reading
 from app.core.security import ANONYMOUS, CALLER_STATE, Caller
-from app.exports.csv import Separator
+from app.exports.csv import Dialect, Separator
+from app.exports.tables import SHEETS
 from app.lists import export
 from app.lists.filters import Filter, Given, where
 from app.lists.pages import PageResult, json_page_response, read_page
@@ -76,16 +77,16 @@ class Listing:
         )
 
     async def respond(self, request: Request, params: Any, within: Mapping[str, Any] | None = None) -> Response:
-        """A page as JSON, or the whole list as CSV or JSON Lines when the request asks for an export; the caller
-        is the one the access check resolved."""
+        """A page as JSON, or the whole list as CSV, JSON Lines, XLSX or ODS when the request asks for an export;
+        the caller is the one the access check resolved."""
         caller: Caller = getattr(request.state, CALLER_STATE, ANONYMOUS)
         asked = export_requested(request)
         if asked is not None:
-            output, separator = asked
-            extension = "csv" if output == "csv" else "jsonl"
+            output, separator, dialect = asked
+            extension = output
             return await export.streamed(
                 request,
-                lambda engine: self.export_chunks(engine, params, caller, output, separator, within),
+                lambda engine: self.export_chunks(engine, params, caller, output, separator, within, dialect),
                 export.media_type(output),
                 f'attachment; filename="{self.name}.{extension}"',
             )
@@ -94,11 +95,17 @@ class Listing:
         return json_page_response(request, self.read_model, page)
 
     def records(
-        self, engine: AsyncEngine, params: Any, caller: Caller, within: Mapping[str, Any] | None = None
+        self,
+        engine: AsyncEngine,
+        params: Any,
+        caller: Caller,
+        within: Mapping[str, Any] | None = None,
+        mode: Literal["json", "python"] = "json",
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every matching item `caller` may see as its JSON object, in the sort's order, read a chunk at a time."""
+        """Every matching item `caller` may see as its JSON object (or its Python values, `mode="python"`), in
+        the sort's order, read a chunk at a time."""
         where = self.where(params, caller, within)
-        return export.records(engine, self.table, self.sorts[params.sort], where, self.read_model, self.tie)
+        return export.records(engine, self.table, self.sorts[params.sort], where, self.read_model, self.tie, mode)
 
     def export_chunks(
         self,
@@ -108,8 +115,8 @@ class Listing:
         output: str,
         separator: Separator = Separator.comma,
         within: Mapping[str, Any] | None = None,
+        dialect: Dialect = Dialect.standard,
     ) -> AsyncIterator[bytes]:
-        """The whole list in its sort's order, encoded as `csv` or `jsonl`."""
-        return export.encoded(
-            self.records(engine, params, caller, within), list(self.read_model.model_fields), output, separator
-        )
+        """The whole list in its sort's order, encoded as `csv`, `jsonl`, `xlsx` or `ods`."""
+        items = self.records(engine, params, caller, within, "python" if output in SHEETS else "json")
+        return export.encoded(items, self.read_model, self.name, output, separator, dialect)

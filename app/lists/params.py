@@ -1,7 +1,7 @@
 """The query parameters every list shares, and whether a request asks for a page or for an export.
 
-An export is the whole filtered, sorted list (`?output=csv|jsonl`, `?format=…` or `Accept`): `limit`, `cursor` and
-`include_total` do not apply to it.
+An export is the whole filtered, sorted list (`?output=csv|jsonl|xlsx|ods`, `?format=…` or `Accept`): `limit`,
+`cursor` and `include_total` do not apply to it.
 """
 
 from typing import Any, Literal
@@ -11,12 +11,12 @@ from starlette.requests import Request
 
 from app.core.errors import FieldError, InvalidInput
 from app.core.schemas import AwareInstant
-from app.exports.csv import Separator, csv_requested
+from app.exports.csv import DIALECT_HELP, Dialect, Separator, csv_requested
 from app.exports.jsonl import JSONL_MEDIA_TYPE
 from app.lists.pages import ListQuery
 from app.lists.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
-OUTPUTS = ("json", "csv", "jsonl")
+OUTPUTS = ("json", "csv", "jsonl", "xlsx", "ods")
 
 
 class PageParams(BaseModel):
@@ -44,15 +44,16 @@ class ListParams(PageParams):
         default=None, description="Only items updated at or after this instant (RFC 3339), for incremental sync."
     )
 
-    output: Literal["json", "csv", "jsonl"] | None = Field(
+    output: Literal["json", "csv", "jsonl", "xlsx", "ods"] | None = Field(
         default=None,
-        description="`csv` or `jsonl` answers with the whole filtered list, streamed (`limit`, `cursor` and "
-        "`include_total` do not apply); `json` (the default) with a page. `format=csv` (or `jsonl`) says the same, "
-        "and so do `Accept: text/csv` and `Accept: application/x-ndjson`.",
+        description="`csv`, `jsonl`, `xlsx` or `ods` answers with the whole filtered list, streamed (`limit`, "
+        "`cursor` and `include_total` do not apply); `json` (the default) with a page. `format=csv` (or another "
+        "of them) says the same, and so do `Accept: text/csv` and `Accept: application/x-ndjson`.",
     )
     separator: Separator = Field(
         default=Separator.comma, description="CSV field separator: `comma`, or `semicolon` for French-locale Excel."
     )
+    dialect: Dialect = Field(default=Dialect.standard, description=DIALECT_HELP)
 
     @model_validator(mode="before")
     @classmethod
@@ -65,8 +66,8 @@ class ListParams(PageParams):
         return data
 
 
-def export_requested(request: Request) -> tuple[str, Separator] | None:
-    """`("csv" | "jsonl", separator)` when the list is asked for as an export, `None` for a JSON page."""
+def export_requested(request: Request) -> tuple[str, Separator, Dialect] | None:
+    """`(output, separator, dialect)` when the list is asked for as an export, `None` for a JSON page."""
     output = request.query_params.get("output")
     if output is None and request.query_params.get("format") in OUTPUTS:
         output = request.query_params["format"]
@@ -77,25 +78,26 @@ def export_requested(request: Request) -> tuple[str, Separator] | None:
     if raw_separator not in Separator.__members__:
         choices = ", ".join(Separator.__members__)
         errors.append(FieldError(loc=["query", "separator"], msg=f"must be one of {choices}", type="enum"))
+    raw_dialect = request.query_params.get("dialect", Dialect.standard.value)
+    if raw_dialect not in {dialect.value for dialect in Dialect}:
+        choices = ", ".join(dialect.value for dialect in Dialect)
+        errors.append(FieldError(loc=["query", "dialect"], msg=f"must be one of {choices}", type="enum"))
     if errors:
         raise InvalidInput(errors)
-    separator = Separator(raw_separator)
+    separator, dialect = Separator(raw_separator), Dialect(raw_dialect)
     if output == "json":
         return None
     if output is not None:
-        return output, separator
+        return output, separator, dialect
     if csv_requested(request):
-        return "csv", separator
+        return "csv", separator, dialect
     accept = request.headers.get("accept", "").lower()
     if JSONL_MEDIA_TYPE in accept and "application/json" not in accept:
-        return "jsonl", separator
+        return "jsonl", separator, dialect
     return None
 
 
 LIST_EXPORTS: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "A page as JSON; the whole list as CSV (`output=csv`) or JSON Lines (`output=jsonl`).",
-        "content": {"text/csv": {"schema": {"type": "string"}}, JSONL_MEDIA_TYPE: {"schema": {"type": "string"}}},
-    }
+    200: {"description": "A page as JSON, or the whole list in the `output` asked for"}
 }
-"""The `responses=` entry of a list route: its exports are answers too, under their own media types."""
+"""The `responses=` entry of a list route; its exports' media types are added from app.exports.outputs."""

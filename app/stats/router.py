@@ -1,16 +1,18 @@
-"""HTTP routes of statistics: JSON by default, CSV with `output=csv` or `Accept: text/csv`."""
+"""HTTP routes of statistics: JSON by default; CSV (`output=csv` or `Accept: text/csv`), XLSX or ODS on demand."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from app.auth.dependencies import CallerDep
 from app.core.db import SessionDep
 from app.core.errors import error_responses
 from app.events.schemas import EventFilters
-from app.exports.csv import CSV_RESPONSE, CsvOptions, csv_requested, csv_response
+from app.exports.csv import CSV_RESPONSE, CsvOptions, csv_requested
+from app.exports.tables import MEDIA_TYPES, SHEETS, table_chunks
 from app.funding.schemas import AllocationFilters
 from app.labs.dependencies import LabDep
 from app.lists.query import QueryModel
@@ -52,10 +54,14 @@ def _table(
     header: Sequence[str],
     rows: Sequence[Sequence[Any]],
 ) -> Response:
-    """The answer as JSON (serialised once, already valid), or its figures as a CSV table when asked for."""
-    if not csv_requested(request, options.output):
+    """The answer as JSON (serialised once, already valid), or its figures as a CSV, XLSX or ODS table when
+    asked for (`filename` without its extension)."""
+    output = options.output if options.output in SHEETS else "csv"
+    if output == "csv" and not csv_requested(request, options.output):
         return Response(answer.model_dump_json(), media_type="application/json")
-    return csv_response(header, rows, separator=options.separator, filename=filename)
+    chunks = table_chunks(output, filename, header, rows, separator=options.separator, dialect=options.dialect)
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}.{output}"'}
+    return StreamingResponse(chunks, media_type=MEDIA_TYPES[output], headers=disposition)
 
 
 def _groups(
@@ -68,7 +74,7 @@ def _groups(
     """A grouped answer, or its groups as a CSV table (one column per field of a group)."""
     header = list(group.model_fields)
     rows = [[getattr(g, field) for field in header] for g in answer.groups]
-    return _table(request, options, answer, f"stats-{name}-by-{answer.group_by}.csv", header, rows)
+    return _table(request, options, answer, f"stats-{name}-by-{answer.group_by}", header, rows)
 
 
 @router.get("/stats/overview", response_model=Overview, responses=RESPONSES)
@@ -77,7 +83,7 @@ async def stats_overview(session: SessionDep, request: Request, params: QueryMod
     with `as_of`, as they stood on that day."""
     answer = await service.overview(session, region=params.region, lab=params.lab, as_of=params.as_of)
     header = list(Overview.model_fields)
-    return _table(request, params, answer, "stats-overview.csv", header, [[getattr(answer, f) for f in header]])
+    return _table(request, params, answer, "stats-overview", header, [[getattr(answer, f) for f in header]])
 
 
 @router.get("/stats/events", response_model=EventStats, responses=RESPONSES)
@@ -135,7 +141,7 @@ async def stats_coverage(session: SessionDep, request: Request, params: QueryMod
         ]
         for r in answer.regions
     ]
-    return _table(request, params, answer, "stats-coverage.csv", header, rows)
+    return _table(request, params, answer, "stats-coverage", header, rows)
 
 
 @router.get("/stats/scaling", response_model=Scaling, responses=RESPONSES)
@@ -161,7 +167,7 @@ async def stats_scaling(
         ]
         for p in answer.originals
     ]
-    return _table(request, options, answer, "stats-scaling.csv", header, rows)
+    return _table(request, options, answer, "stats-scaling", header, rows)
 
 
 @router.get("/labs/{lab}/funding", response_model=FundingStats, responses={**RESPONSES, **error_responses(404)})

@@ -35,7 +35,7 @@ CANCELLED_EVENTS: Final = (
 )
 PARTICIPANTS: Final = "Sum of the events' `participants_count`; an event without one adds nothing."
 
-PAGING: Final = frozenset({"limit", "cursor", "include_total", "sort", "output", "separator"})
+PAGING: Final = frozenset({"limit", "cursor", "include_total", "sort", "output", "separator", "dialect"})
 
 
 class EventGrouping(StrEnum):

@@ -99,7 +99,7 @@ class TestExportCommand:
         out = tmp_path / "subventions.csv"
         result = await export("--resource", "allocations", "--format", "scdl", "-o", str(out))
         assert result.exit_code == 0, result.output
-        assert "1 row(s) lack the required idAttribuant" in result.output
+        assert "1 row(s) lack a required idAttribuant" in result.output
         [row] = csv.DictReader(io.StringIO(out.read_text("utf-8").removeprefix("\ufeff")))
         assert (row["idAttribuant"], row["montant"]) == ("", "1.00")
 

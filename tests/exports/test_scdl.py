@@ -1,12 +1,20 @@
-"""Allocations in the SCDL subventions 2.1.1 CSV layout: columns, values, and rows lacking an identifier."""
+"""Allocations in the SCDL subventions 2.1.1 CSV layout: columns, values, rows lacking an identifier, and the
+HTTP and CLI exports validated by frictionless against the official schema (vendored in tests/data)."""
 
 import csv
 import io
+import json
+from datetime import date
+from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
+from frictionless import Resource, Schema
+from typer.testing import CliRunner
 
-from app.funding.scdl import COLUMNS
+from app.cli import cli
+from app.funding.scdl import COLUMNS, payment_period
 from tests.factories import (
     create_allocation,
     create_disbursement,
@@ -36,6 +44,7 @@ EXPECTED_COLUMNS = [
     "idRAE",
     "notificationUE",
     "pourcentageSubvention",
+    "dispositifAide",
 ]
 
 
@@ -92,10 +101,11 @@ class TestScdl:
             "montant": "1234.50",
             "nature": "aide en numéraire",
             "conditionsVersement": "échelonné",
-            "datesPeriodeVersement": "2021-03-15_2021-06-30",
+            "datesPeriodeVersement": "2021-03-15/2021-06-30",
             "idRAE": "",
             "notificationUE": "oui",
             "pourcentageSubvention": "0.8",
+            "dispositifAide": "FTAP",
         }
         assert response.headers["x-incomplete-rows"] == "0"
 
@@ -135,8 +145,8 @@ class TestScdl:
 
     async def test_rows_lacking_id_attribuant_are_exported_and_counted(self, client: httpx2.AsyncClient) -> None:
         anonymous_funder = await create_stream(client, name="Fonds sans gestionnaire")
-        await create_allocation(client, stream_id=anonymous_funder["id"])
-        await create_allocation(client, stream_id=(await funder_stream(client))["id"])
+        await create_allocation(client, stream_id=anonymous_funder["id"], decided_on="2021-01-15")
+        await create_allocation(client, stream_id=(await funder_stream(client))["id"], decided_on="2021-01-15")
         response, rows = await scdl_rows(client)
         assert sorted(row["idAttribuant"] for row in rows) == ["", "13002806000015"]
         assert response.headers["x-incomplete-rows"] == "1"
@@ -147,3 +157,74 @@ class TestScdl:
         await create_allocation(client, purpose="Écarté")
         _, rows = await scdl_rows(client, stream=str(stream["id"]))
         assert [row["objet"] for row in rows] == ["Gardé"]
+
+
+SCHEMA = Path(__file__).parent.parent / "data" / "scdl-subventions-2.1.1.schema.json"
+
+
+def validate_scdl(path: Path) -> None:
+    """`frictionless validate` with the official schema: every row, every column, no error."""
+    schema = Schema.from_descriptor(json.loads(SCHEMA.read_text("utf-8")))
+    report = Resource(path=path.name, basepath=str(path.parent), schema=schema).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+async def grants_of_every_shape(client: httpx2.AsyncClient) -> None:
+    """Staggered, single, not yet paid, in kind, to a lab's host, to a project's pilot; and one only proposed."""
+    stream = await funder_stream(client)
+    await client.patch(
+        f"/api/v1/funding-streams/{stream['id']}",
+        json={"ends_on": "2022-12-31"},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    beneficiary = await create_organization(client, name="Association", siret="44306184100047", rna="W751234567")
+    host = await create_organization(client, name="Région hôte", siret="23350001600040")
+    lab = await create_lab(client, name="Lab hébergé", host_organization_id=host["id"])
+    staggered = await create_allocation(
+        client, stream_id=stream["id"], organization_id=beneficiary["id"], decided_on="2021-02-01", reference="D-1"
+    )
+    await create_disbursement(client, staggered["id"], paid_on="2021-06-30")
+    await create_disbursement(client, staggered["id"], paid_on="2021-03-15")
+    single = await create_allocation(
+        client, stream_id=stream["id"], lab_id=lab["id"], decided_on="2021-01-10", nature="in-kind"
+    )
+    await create_disbursement(client, single["id"], paid_on="2021-04-01")
+    await create_allocation(client, stream_id=stream["id"], lab_id=lab["id"], decided_on="2021-05-01")
+    await create_allocation(
+        client, stream_id=stream["id"], lab_id=lab["id"], decided_on="2021-05-02", status="proposed", purpose="Non"
+    )
+
+
+class TestScdlValidates:
+    async def test_the_http_export_validates_against_the_official_schema(
+        self, client: httpx2.AsyncClient, tmp_path: Path
+    ) -> None:
+        await grants_of_every_shape(client)
+        response, rows = await scdl_rows(client)
+        assert len(rows) == 3, "the proposed allocation is no grant"
+        assert "Non" not in {row["objet"] for row in rows}
+        periods = sorted(row["datesPeriodeVersement"] for row in rows)
+        assert periods == ["2021-03-15/2021-06-30", "2021-04-01", "2021-05-01/2022-12-31"]
+        assert {row["dispositifAide"] for row in rows} == {"FTAP"}
+        assert response.headers["x-incomplete-rows"] == "0"
+        out = tmp_path / "subventions.csv"
+        out.write_bytes(response.content)
+        validate_scdl(out)
+
+    @pytest.mark.usefixtures("cli_database")
+    async def test_the_cli_export_validates_and_equals_the_http_one(
+        self, client: httpx2.AsyncClient, tmp_path: Path
+    ) -> None:
+        await grants_of_every_shape(client)
+        out = tmp_path / "subventions.csv"
+        result = await anyio.to_thread.run_sync(
+            lambda: CliRunner().invoke(cli, ["export", "--resource", "allocations", "--format", "scdl", "-o", str(out)])
+        )
+        assert result.exit_code == 0, result.output
+        validate_scdl(out)
+        assert out.read_bytes() == (await client.get(SCDL)).content
+
+    async def test_a_payment_date_is_the_period_an_unpaid_grant_is_due_in(self) -> None:
+        assert payment_period([], date(2021, 5, 1), None) == "2021-05-01/2021-05-01"
+        assert payment_period([], date(2021, 5, 1), date(2020, 1, 1)) == "2021-05-01/2021-05-01"
+        assert payment_period([], None, None) == ""

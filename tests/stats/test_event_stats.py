@@ -45,7 +45,8 @@ async def dataset(client: httpx2.AsyncClient) -> dict[str, Any]:
     collectivite = await create_organization(client, name="Région Occitanie", kind="collectivite", region_code="76")
     association = await create_organization(client, name="Association", kind="association", region_code="11")
     ess = await create_organization(client, name="Coopérative", kind="ess")
-    campaign = await create_campaign(client, name="Mois de l'innovation", slug="mip")
+    # The campaign began in October: event 5 is on 20 October.
+    campaign = await create_campaign(client, name="Mois de l'innovation", slug="mip", starts_on="2020-10-01")
 
     def local(day: str, hour: str = "10:00") -> dict[str, str]:
         return {"starts_at": f"{day}T{hour}:00", "ends_at": f"{day}T{hour}:00"}
