@@ -190,6 +190,46 @@ def test_keys_keep_their_rights_through_the_scope_split(fresh_url: str) -> None:
     assert asyncio.run(_key_scopes(fresh_url)) == granted
 
 
+async def _sessions(url: str, statements: list[str] | None = None) -> list[tuple[str, str, str, str]]:
+    engine = create_engine(Settings(database_url=url))
+    try:
+        async with engine.begin() as connection:
+            for statement in statements or []:
+                await connection.exec_driver_sql(statement)
+            names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+            if "event_sessions" not in names:
+                return []
+            query = "SELECT id, event_id, starts_at, status FROM event_sessions"
+            rows: list[Any] = list((await connection.exec_driver_sql(query)).all())
+    finally:
+        await engine.dispose()
+    return [(uuid.UUID(str(a)).hex, uuid.UUID(str(b)).hex, str(c)[:16], str(d)) for a, b, c, d in rows]
+
+
+def test_each_event_gets_one_session_of_its_own_id(fresh_url: str) -> None:
+    """Revision 0012 gives every event one session from its dates, with the event's id (its calendar UID stays);
+    going down drops the sessions and keeps the events."""
+    before = ScriptDirectory.from_config(migrations.alembic_config(fresh_url)).get_revision("0012").down_revision
+    assert isinstance(before, str)
+    migrations.downgrade(fresh_url, "base")
+    migrations.upgrade(fresh_url, before)
+    event_id = uuid.uuid4().hex
+    insert = (
+        "INSERT INTO events (id, created_at, updated_at, version, title, theme_code, tags, format, attendance_mode, "
+        "audience, starts_at, ends_at, timezone, local_start_date, status, publication, search_text) VALUES "
+        f"('{event_id}', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 3, 'Atelier', 'design', '[]', 'atelier', "
+        "'in-person', 'agents', '2020-11-17 09:00:00', '2020-11-17 11:00:00', 'Europe/Paris', '2020-11-17', "
+        "'scheduled', 'published', 'atelier')"
+    )
+    assert asyncio.run(_sessions(fresh_url, [insert])) == []
+    migrations.upgrade(fresh_url)
+    assert asyncio.run(_sessions(fresh_url)) == [(event_id, event_id, "2020-11-17 09:00", "scheduled")]
+    migrations.downgrade(fresh_url, before)
+    assert asyncio.run(_sessions(fresh_url)) == []
+    migrations.upgrade(fresh_url)
+    assert len(asyncio.run(_sessions(fresh_url))) == 1
+
+
 _projects = sa.table(
     "projects",
     *(sa.column(name) for name in ("slug", "title", "kind", "theme_code", "status", "publication", "search_text")),

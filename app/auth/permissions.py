@@ -13,7 +13,7 @@ from app.core.db import REQUEST_STATE
 from app.core.errors import Forbidden
 from app.core.security import CALLER_STATE, ROOT, Caller
 from app.crud import Guard
-from app.models import Lab, Project
+from app.models import Event, Lab, Project
 
 
 class Area(StrEnum):
@@ -93,6 +93,14 @@ async def project_lab(session: AsyncSession, row: Mapping[str, Any]) -> uuid.UUI
     """The lab of the project a row belongs to (a partner)."""
     lab_id: uuid.UUID | None = (
         await session.execute(select(Project.lab_id).where(Project.id == row.get("project_id")))  # type: ignore[call-overload]
+    ).scalar_one_or_none()
+    return lab_id
+
+
+async def event_lab(session: AsyncSession, row: Mapping[str, Any]) -> uuid.UUID | None:
+    """The lab of the event a row belongs to (a session)."""
+    lab_id: uuid.UUID | None = (
+        await session.execute(select(Event.lab_id).where(Event.id == row.get("event_id")))  # type: ignore[call-overload]
     ).scalar_one_or_none()
     return lab_id
 

@@ -14,6 +14,7 @@ from app.core.errors import InvalidInput
 from app.core.security import ROOT
 from app.events.calendar import ics_chunks
 from app.events.schemas import EventFilters
+from app.events.sessions import SESSIONS
 from app.exports.csv import Dialect, Separator
 from app.funding import scdl
 from app.funding.schemas import AllocationFilters
@@ -22,7 +23,7 @@ from app.labs.service import geojson_chunks
 from app.lists.listing import Listing
 from app.opendata.package import LISTINGS
 
-SOURCES: dict[str, Listing] = {listing.name: listing for listing in LISTINGS}
+SOURCES: dict[str, Listing] = {listing.name: listing for listing in (*LISTINGS, SESSIONS)}
 """The lists the CLI exports by name (`--resource`)."""
 
 

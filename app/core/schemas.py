@@ -171,7 +171,7 @@ def merge_patch(create_schema: type[InputT], entity: Any, patch: Input) -> Input
     Validating the merged document with the create schema means a PATCH obeys exactly the rules of a POST,
     cross-field ones included (an `ends_on` patched before the stored `starts_on` is refused).
     """
-    current = {name: getattr(entity, name) for name in create_schema.model_fields}
+    current = {name: getattr(entity, name, None) for name in create_schema.model_fields}
     current.update(patch.model_dump(exclude_unset=True))
     try:
         return create_schema.model_validate(current)

@@ -181,6 +181,20 @@ def _local(day: date, at: time, zone: str) -> datetime:
     return datetime.combine(day, at, tzinfo=ZoneInfo(zone))
 
 
+CYCLE_EVERY: Final = 50
+"""One training in 50 is a cycle: its first session where the training was, then the same time a week and two
+weeks later. Its start, and so every figure, stays; a training counts once however many sessions it has."""
+
+
+def as_cycle(fields: dict[str, Any]) -> dict[str, Any]:
+    """A training held three times a week apart (the same local time: the zone's wall clock)."""
+    starts_at, ends_at = fields["starts_at"], fields["ends_at"]
+    dated = {key: value for key, value in fields.items() if key not in ("starts_at", "ends_at")}
+    weeks = [timedelta(weeks=n) for n in range(3)]
+    cycle = [{"starts_at": starts_at + week, "ends_at": ends_at + week} for week in weeks]
+    return {**dated, "title": f"{fields['title']} (cycle de trois séances)", "sessions": cycle}
+
+
 def _campaign_days() -> list[date]:
     """Working days of November 2020 (11 November is a public holiday)."""
     days = [CAMPAIGN_START + timedelta(days=n) for n in range((CAMPAIGN_END - CAMPAIGN_START).days + 1)]
@@ -883,6 +897,8 @@ class _Builder:
                 sessions.append(fields)
         sessions.sort(key=lambda e: (e["starts_at"], e["title"]))
         for n, fields in enumerate(sessions, start=1):
+            if n % CYCLE_EVERY == 0:
+                fields = as_cycle(fields)
             self.add(Kind.event, f"demo-event-formation-{n:03d}", fields)
 
     def build_lab_events(self) -> None:

@@ -24,11 +24,16 @@ def to_utc(value: datetime, zone: ZoneInfo, loc: list[str | int]) -> datetime:
     return aware.astimezone(UTC)
 
 
+def zone_for(values: dict[str, Any], holder_region: str | None) -> tuple[str | None, str]:
+    """The row's region (else its holder's) and the time zone its local times are read in (else its region's)."""
+    region_code = values.get("region_code") or holder_region
+    return region_code, values.get("timezone") or timezone_for_region(region_code)
+
+
 def placed_in_time(values: dict[str, Any], holder_region: str | None) -> dict[str, Any]:
     """The row with its region (else its lab's or organizer's, `holder_region`), its zone (else its region's),
     its instants in UTC and its local start day; InvalidInput locating each bad field by its name."""
-    region_code = values.get("region_code") or holder_region
-    zone_name = values.get("timezone") or timezone_for_region(region_code)
+    region_code, zone_name = zone_for(values, holder_region)
     zone = ZoneInfo(zone_name)
     instants: dict[str, datetime] = {}
     errors: list[FieldError] = []

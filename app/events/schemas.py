@@ -30,6 +30,7 @@ from app.core.schemas import (
     partial,
 )
 from app.core.text import slugify
+from app.events.session_schemas import SessionInline
 from app.lists.params import ListParams
 from app.publication.rules import Publication
 from app.publication.schemas import PUBLICATION_FIELD, Note, PublicationParam
@@ -138,6 +139,7 @@ LOCAL_TIME_RULE = (
     "(spring forward) is refused, an ambiguous one (autumn fall-back) means its first occurrence, in summer time. "
     "Returned in UTC."
 )
+SPAN_RULE = "Required without `sessions`; with them, the span of the sessions (first start, last end) and not read."
 
 
 class EventCreate(Input):
@@ -152,9 +154,24 @@ class EventCreate(Input):
     format: FormatCode = Field(examples=["webinaire"], description="An event format code; any case, accents optional.")
     attendance_mode: AttendanceMode
     audience: Audience
-    starts_at: Instant = Field(examples=["2020-11-17T10:00:00+01:00"], description=LOCAL_TIME_RULE)
-    ends_at: Instant = Field(
-        examples=["2020-11-17T11:30:00+01:00"], description=f"On or after `starts_at`. {LOCAL_TIME_RULE}"
+    sessions: list[SessionInline] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="The whole list of the event's sessions (see `/events/{id}/sessions`); left out, an event with "
+        "one session has it follow `starts_at`/`ends_at`. Scheduled sessions may not overlap.",
+    )
+    starts_at: Instant | None = Field(
+        default=None,
+        validate_default=True,
+        examples=["2020-11-17T10:00:00+01:00"],
+        description=f"{LOCAL_TIME_RULE} {SPAN_RULE}",
+    )
+    ends_at: Instant | None = Field(
+        default=None,
+        validate_default=True,
+        examples=["2020-11-17T11:30:00+01:00"],
+        description=f"On or after `starts_at`. {LOCAL_TIME_RULE} {SPAN_RULE}",
     )
     timezone: TimeZoneName | None = Field(
         default=None,
@@ -214,6 +231,14 @@ class EventCreate(Input):
         # A malformed organizer id is reported on its own; only a missing pair is reported here.
         if value is None and "organizer_organization_id" in info.data and not info.data["organizer_organization_id"]:
             raise ValueError("give lab_id and/or organizer_organization_id: an event is held by someone")
+        return value
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _dated(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        # Invalid sessions are reported on their own; only dates missing beside no sessions are reported here.
+        if value is None and "sessions" in info.data and info.data["sessions"] is None:
+            raise ValueError("Field required (or give sessions: the event's dates are then their span)")
         return value
 
 

@@ -16,7 +16,7 @@ from app.core.errors import FieldError, InvalidInput
 from app.core.schemas import Input, merge_patch
 from app.core.security import Caller
 from app.crud import Reference, ResourceSpec
-from app.events import rules
+from app.events import rules, session_rules, session_store
 from app.events.schemas import PLACE_COLUMNS, EventCreate, EventFilters, EventRead, bounding_box
 from app.exports.geojson import feature_collection, point
 from app.lists.filters import common, compare, distance_km, holds, near, not_passed, reference, within_box
@@ -61,13 +61,16 @@ async def _row_values(session: AsyncSession, data: EventCreate) -> dict[str, Any
     """The row to write (see `rules.placed_in_time`), within its campaign's dates; a refusal located in the body."""
     region = None if data.region_code else await _default_region(session, data)
     try:
-        values = rules.placed_in_space(rules.placed_in_time(data.model_dump(), region))
+        values = data.model_dump()
+        if data.sessions is not None:
+            values = session_rules.spanned(values, ZoneInfo(rules.zone_for(values, region)[1]))
+        values = rules.placed_in_space(rules.placed_in_time(values, region))
     except InvalidInput as exc:
         raise InvalidInput([error.model_copy(update={"loc": ["body", *error.loc]}) for error in exc.errors]) from None
     campaign = await session.get(Campaign, data.campaign_id) if data.campaign_id is not None else None
     if campaign is not None:
         refusal = campaign_rules.campaign_refusal(
-            [(values["starts_at"], values["ends_at"])],
+            [(held["starts_at"], held["ends_at"]) for held in values["sessions"] or [values]],
             ZoneInfo(values["timezone"]),
             campaign.slug,
             campaign.starts_on,
@@ -78,7 +81,7 @@ async def _row_values(session: AsyncSession, data: EventCreate) -> dict[str, Any
     return values
 
 
-def _paris_instant(param: str) -> Callable[[datetime], datetime]:
+def paris_instant(param: str) -> Callable[[datetime], datetime]:
     """A filter's instant in UTC, read as Paris time when it has no offset."""
     paris = ZoneInfo(PARIS)
     return lambda value: rules.to_utc(value, paris, ["query", param])
@@ -103,8 +106,8 @@ EVENTS = Listing(
         compare("status", _column("status")),
         compare("attendance_mode", _column("attendance_mode")),
         compare("audience", _column("audience")),
-        compare("starts_after", _column("starts_at"), operator.ge, _paris_instant("starts_after")),
-        compare("starts_before", _column("starts_at"), operator.lt, _paris_instant("starts_before")),
+        compare("starts_after", _column("starts_at"), operator.ge, paris_instant("starts_after")),
+        compare("starts_before", _column("starts_at"), operator.lt, paris_instant("starts_before")),
         near("circle", _column("latitude"), _column("longitude")),
         within_box("bbox", _column("latitude"), _column("longitude"), bounding_box),
         compare("department", _column("department_code")),
@@ -145,7 +148,9 @@ async def get_event(session: AsyncSession, ident: str) -> Event:
 async def create_event(session: AsyncSession, data: EventCreate) -> Event:
     """Published or a draft as the caller's scopes say (app.publication.rules)."""
     values = publication.state_to_write(session, None, await _row_values(session, data), SPEC.noun)
+    sessions = values.pop("sessions")
     event = await crud.insert(session, SPEC, values)
+    await session_store.write(session, event, sessions)
     await publication.record(session, SPEC.entity_type, event.id, None, event.publication, event.publication_note)
     return event
 
@@ -155,7 +160,9 @@ async def replace_event(session: AsyncSession, event: Event, data: EventCreate) 
     a change of publication must be one of the caller's moves."""
     was = event.publication
     values = publication.state_to_write(session, event.publication, await _row_values(session, data), SPEC.noun)
+    sessions = values.pop("sessions")
     await crud.update(session, SPEC, event, values)
+    await session_store.write(session, event, sessions)
     await publication.record(session, SPEC.entity_type, event.id, was, event.publication, event.publication_note)
     return event
 
@@ -170,4 +177,6 @@ def patched(event: Event, patch: Input) -> EventCreate:
 
 
 async def delete_event(session: AsyncSession, event: Event) -> None:
+    """With its sessions."""
+    await session_store.remove_all(session, event)
     await crud.delete(session, SPEC, event)

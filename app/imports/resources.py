@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.campaigns import rules as campaign_rules
@@ -22,7 +22,9 @@ from app.core.schemas import Input
 from app.crud import ResourceSpec
 from app.events import rules as event_rules
 from app.events import service as events
+from app.events import session_rules, session_store, sessions
 from app.events.schemas import PLACE_COLUMNS, EventCreate
+from app.events.session_schemas import SessionCreate, SessionStatus
 from app.funding import rules as funding_rules
 from app.funding import service as funding
 from app.funding.schemas import AllocationCreate, DisbursementCreate, FundingStreamCreate
@@ -35,6 +37,7 @@ from app.models import (
     Campaign,
     Disbursement,
     Entity,
+    Event,
     FundingStream,
     Lab,
     Organization,
@@ -145,16 +148,23 @@ class LabRules(Rules):
 
 class EventRules(PublishedRules):
     """Region and time zone defaulted as `create_event` does; local times read in the event's zone; the place
-    and what the attendance mode needs, as `create_event` checks them."""
+    and what the attendance mode needs, as `create_event` checks them. An event's one session follows its dates,
+    as a single write's does (`app.events.session_store`); sessions are rows of their own import (`SessionRules`)."""
 
     noun = events.SPEC.noun
     entity_type = events.SPEC.entity_type
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
+        self.held: dict[uuid.UUID, list[dict[str, Any]]] = {}
         self.campaigns: dict[uuid.UUID, Campaign | None] = {}
 
+    async def prepare(self, rows: list[Any]) -> None:
+        self.held = await _sessions_of(self.session, [row.existing["id"] for row in rows if row.existing is not None])
+
     async def complete(self, row: Any) -> None:
+        if row.values.pop("sessions", None) is not None:
+            raise RowError("sessions", "sessions are rows of their own import: /api/v1/imports/sessions")
         refs = row.values.get("_refs", {})
         holder = refs.get("lab_id") or refs.get("organizer_organization_id")
         try:
@@ -163,8 +173,47 @@ class EventRules(PublishedRules):
         except InvalidInput as exc:
             error = exc.errors[0]
             raise RowError(str(error.loc[0]), error.msg) from None
+        held = self.held.get(row.existing["id"], []) if row.existing is not None else []
+        dates = {"starts_at": row.values["starts_at"], "ends_at": row.values["ends_at"]}
+        if len(held) > 1 and session_rules.span(held) != dates:
+            raise RowError("starts_at", session_store.dates_refusal(len(held)))
         await self.within_campaign(row.values)
         self.publication(row)
+
+    async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
+        await super().written(creates, updates, actor)
+        table = session_store.SPEC.table
+        if creates:
+            await self.session.execute(
+                insert(table),
+                [
+                    {
+                        "id": row["id"],
+                        "event_id": row["id"],
+                        "starts_at": row["starts_at"],
+                        "ends_at": row["ends_at"],
+                        "status": SessionStatus.scheduled,
+                        "created_at": row["updated_at"],
+                        "updated_at": row["updated_at"],
+                        "version": 1,
+                    }
+                    for row in creates
+                ],
+            )
+        for row in updates:
+            held = self.held.get(row["id"], [])
+            moved = len(held) == 1 and (held[0]["starts_at"], held[0]["ends_at"]) != (row["starts_at"], row["ends_at"])
+            if moved:
+                await self.session.execute(
+                    update(table)
+                    .where(table.c.id == held[0]["id"])
+                    .values(
+                        starts_at=row["starts_at"],
+                        ends_at=row["ends_at"],
+                        updated_at=row["updated_at"],
+                        version=table.c.version + 1,
+                    )
+                )
 
     async def within_campaign(self, values: dict[str, Any]) -> None:
         """The event lies within its campaign's dates, as `create_event` checks; each campaign read once."""
@@ -185,6 +234,53 @@ class EventRules(PublishedRules):
         )
         if refusal is not None:
             raise RowError("campaign_id", refusal)
+
+
+class SessionRules(Rules):
+    """Local times read in the event's zone, no two scheduled sessions of an event at once, and the event's dates
+    following its sessions: the rules of `app.events.sessions`, kept over the batch's rows."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.zones: dict[uuid.UUID, ZoneInfo] = {}
+        self.campaigns: dict[uuid.UUID, uuid.UUID | None] = {}
+        self.held: dict[uuid.UUID, list[dict[str, Any]]] = {}
+
+    async def prepare(self, rows: list[Any]) -> None:
+        wanted = {row.values["event_id"] for row in rows} - set(self.zones)
+        if not wanted:
+            return
+        table = events.SPEC.table
+        locked = select(table.c.id, table.c.timezone, table.c.campaign_id).where(table.c.id.in_(wanted))
+        for event_id, zone, campaign_id in (await self.session.execute(locked.with_for_update())).all():
+            self.zones[event_id], self.campaigns[event_id] = ZoneInfo(zone), campaign_id
+        self.held.update(await _sessions_of(self.session, list(wanted)))
+
+    async def complete(self, row: Any) -> None:
+        event_id = row.values["event_id"]
+        zone = self.zones[event_id]
+        try:
+            values = session_rules.placed(row.values, zone)
+        except InvalidInput as exc:
+            error = exc.errors[0]
+            raise RowError(str(error.loc[-1]), error.msg) from None
+        others = [held for held in self.held.get(event_id, []) if held["id"] != row.id]
+        found = session_rules.overlap([values, *others])
+        if found is not None:
+            other = others[(found[1] if found[0] == 0 else found[0]) - 1]
+            raise RowError("starts_at", session_rules.overlap_message(other, zone))
+        held = [*others, {**values, "id": row.id}]
+        refusal = await sessions.campaign_refusal(self.session, self.campaigns[event_id], zone, held)
+        if refusal is not None:
+            raise RowError("starts_at", refusal)
+        self.held[event_id] = held
+        row.values = values
+
+    async def written(self, creates: list[dict[str, Any]], updates: list[dict[str, Any]], actor: str) -> None:
+        for event_id in dict.fromkeys(row["event_id"] for row in [*creates, *updates]):
+            event = await self.session.get(Event, event_id)
+            assert event is not None
+            await sessions.follow(self.session, event)
 
 
 class CampaignRules(Rules):
@@ -407,6 +503,17 @@ class DisbursementRules(Rules):
         allocation["disbursed"] += delta
 
 
+async def _sessions_of(session: AsyncSession, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The stored sessions of these events, by event."""
+    found: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    if event_ids:
+        table = session_store.SPEC.table
+        stmt = select(table).where(table.c.event_id.in_(event_ids)).order_by(table.c.starts_at, table.c.id)
+        for stored in (await session.execute(stmt)).mappings():
+            found.setdefault(stored["event_id"], []).append(dict(stored))
+    return found
+
+
 async def _disbursed_by_allocation(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     table = Disbursement.__table__  # type: ignore[attr-defined]
     stmt = (
@@ -432,6 +539,8 @@ class ImportSpec:
     """Columns that give a key of an object field (`address` → the place's `address`), as exports write them."""
     read_only: tuple[str, ...] = ()
     """Columns exports write that the row's values imply (`places_left`): taken and ignored."""
+    keyless: bool = False
+    """A row with no key is a new one (sessions: given again, a scheduled one overlaps itself and is refused)."""
 
     @property
     def key_hint(self) -> str:
@@ -503,5 +612,14 @@ SPECS: dict[ImportResource, ImportSpec] = {
         rules=EventRules,
         nested={column: ("place", key) for column, key in PLACE_COLUMNS.items()},
         read_only=("places_left", "is_full"),
+    ),
+    ImportResource.sessions: ImportSpec(
+        "sessions",
+        session_store.SPEC,
+        SessionCreate,
+        (Ref("event_id", Event, "event", ("event", "event_external_id")),),
+        parent="event_id",
+        rules=SessionRules,
+        keyless=True,
     ),
 }

@@ -18,6 +18,7 @@ class ImportResource(StrEnum):
     project_partners = "project-partners"
     campaigns = "campaigns"
     events = "events"
+    sessions = "sessions"
 
 
 class ImportOptions(BaseModel):

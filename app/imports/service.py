@@ -623,7 +623,8 @@ class Importer:
             if row.given.get("id") is not None and _uuid(row.given["id"]) is None:
                 self.reject(row, "id", "not a valid UUID")
                 continue
-            base = {name: row.existing[name] for name in fields} if row.existing is not None else {}
+            stored = row.existing or {}
+            base = {name: stored[name] for name in fields if name in stored}
             data = {**base, **{k: v for k, v in row.given.items() if k in fields}}
             for given_name, value in row.given.items():
                 # A nested column (`address`) sets its key of the object, over what the row or the store has.
@@ -649,7 +650,7 @@ class Importer:
                     self.reject(row, parent, f"a stored {self.spec.resource.noun} cannot move to another one")
                     continue
                 row.values[parent] = value
-            if row.existing is None and not row.keys:
+            if row.existing is None and not row.keys and not self.spec.keyless:
                 self.reject(row, "external_id", self.spec.key_hint)
                 continue
             kept.append(row)

@@ -257,3 +257,18 @@ def not_passed(param: str, column: KeyedColumnElement[Any], now: Callable[[], An
         return [or_(column.is_(None), column > values[0])] if still else [column <= values[0]]
 
     return Filter(param, prepare, build)
+
+
+def through(declared: Filter, column: KeyedColumnElement[Any], table: Table) -> Filter:
+    """Another list's filter applied to the rows of `table` that `column` points at (`table.id`): the agenda of
+    sessions takes every filter of the event list this way, those added later included."""
+
+    def build(shape: Hashable, values: Sequence[Any]) -> list[ColumnElement[bool]]:
+        return [column.in_(select(table.c.id).where(*declared.build(shape, values)))]
+
+    return Filter(declared.param, declared.prepare, build)
+
+
+def given_through(found: Given, column: KeyedColumnElement[Any], table: Table) -> Given:
+    """A given filter of another list (what a caller may see of it) applied through `column`, as `through`."""
+    return Given(through(found.filter, column, table), found.shape, found.values)

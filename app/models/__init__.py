@@ -12,6 +12,7 @@ from app.models.organizations import Organization
 from app.models.projects import Project, ProjectPartner, ProjectStatusChange
 from app.models.publication import PublicationChange
 from app.models.reference import EventFormat, Region, Theme
+from app.models.sessions import EventSession
 from app.models.webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Entity",
     "Event",
     "EventFormat",
+    "EventSession",
     "FundingStream",
     "IdempotencyKey",
     "Lab",

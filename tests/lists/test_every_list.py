@@ -28,6 +28,7 @@ LISTS = [
     "/api/v1/projects",
     "/api/v1/campaigns",
     "/api/v1/events",
+    "/api/v1/sessions",
 ]
 
 # Queries each list answers; `{cursor}` is the next_cursor of the list's first page of one.
@@ -41,6 +42,10 @@ QUERIES: list[dict[str, str]] = [
 EXTRA_QUERIES = {
     "/api/v1/events": [
         {"region": "53", "theme": "service-usager", "q": "usager", "sort": "-starts_at"},
+        {"starts_after": "2020-11-01", "starts_before": "2020-12-01T00:00:00+01:00", "limit": "1"},
+    ],
+    "/api/v1/sessions": [
+        {"region": "53", "theme": "service-usager", "q": "usager", "sort": "-starts_at", "status": "scheduled"},
         {"starts_after": "2020-11-01", "starts_before": "2020-12-01T00:00:00+01:00", "limit": "1"},
     ],
     "/api/v1/labs": [{"region": "53", "sort": "-name", "include_total": "true"}],

@@ -37,6 +37,7 @@ FAST = {
     "/api/v1/projects",
     "/api/v1/campaigns",
     "/api/v1/events",
+    "/api/v1/sessions",
 }
 
 

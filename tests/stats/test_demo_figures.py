@@ -8,7 +8,7 @@ import pytest
 
 from app.core import migrations
 from app.core.config import Settings
-from app.demo.dataset import CAMPAIGN_FORMATS, CAMPAIGN_SLUG, CAMPAIGN_THEMES
+from app.demo.dataset import CAMPAIGN_FORMATS, CAMPAIGN_SLUG, CAMPAIGN_THEMES, CYCLE_EVERY, TRAINING_SESSIONS
 from app.demo.seed import seed
 from tests.conftest import running
 from tests.databases import scratch_database
@@ -88,6 +88,16 @@ async def test_coverage_and_funding(demo: httpx2.AsyncClient) -> None:
     assert [g["key"] for g in streams["groups"]] == ["FTAP", "RELANCE"]
     for stream in streams["groups"]:
         assert stream["remaining_cents"] == stream["envelope_cents"] - stream["committed_cents"]
+
+
+async def test_a_training_cycle_counts_once(demo: httpx2.AsyncClient) -> None:
+    """ "~500 training sessions" counts trainings: a cycle of three mornings is one training (docs/figures.md)."""
+    cycles = (TRAINING_SESSIONS - CAMPAIGN_FORMATS["formation"]) // CYCLE_EVERY
+    held = await demo.get("/api/v1/sessions", params={"format": "formation", "include_total": "true", "limit": 1})
+    assert held.json()["total"] == TRAINING_SESSIONS + 2 * cycles
+    titled = await demo.get("/api/v1/events", params={"q": "cycle de trois séances", "include_total": "true"})
+    assert titled.json()["total"] == cycles
+    assert (await get(demo, "overview"))["training_sessions"] == TRAINING_SESSIONS
 
 
 async def test_the_press_release_as_it_stood_on_its_day(demo: httpx2.AsyncClient) -> None:
