@@ -355,9 +355,9 @@ class EventFilters(ListParams):
     ] = Field(default="starts_at", description="`distance` (nearest first) only with `near`.")
 
     @property
-    def circle(self) -> tuple[float, float, float, bool] | None:
-        """`near`, `radius_km` and whether the list is sorted by distance, as one value for the distance filter."""
-        return None if self.near is None else (*near_point(self.near), self.radius_km, self.sort == "distance")
+    def circle(self) -> tuple[float, float, float] | None:
+        """`near` and `radius_km` as one value, (latitude, longitude, radius), for the distance filter."""
+        return None if self.near is None else (*near_point(self.near), self.radius_km)
 
     @model_validator(mode="after")
     def _where(self) -> Self:

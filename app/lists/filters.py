@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, String, Table, bindparam, case, cast, func, or_, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import KeyedColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 
 from app.core.text import fold, like_escape, parse_uuid
 
@@ -175,33 +173,14 @@ def distance_km(
     return distance
 
 
-class unindexed(FunctionElement[Any]):
-    """A column SQLite's planner must not seek by (`+column`): it then walks the index of the sort; other engines
-    plan by their statistics."""
-
-    inherit_cache = True
-    name = "unindexed"
-
-
-@compiles(unindexed)
-def _as_is(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(unindexed, "sqlite")
-def _unary_plus(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return "+" + str(compiler.process(element.clauses, **kw))
-
-
 def near(param: str, latitude: KeyedColumnElement[Any], longitude: KeyedColumnElement[Any]) -> Filter:
-    """Rows within `radius` km of a point, the value being (latitude, longitude, radius, sorted by distance). The
-    box around the circle is compared first, so the distance is computed only for the rows in it; the values are
-    the point, the radius and the box (south, north, west, east: a box that would cross ±180° or a pole compares
-    latitudes only). Sorted by distance, the box seeks the index of the coordinates; in another sort, SQLite
-    walks the sort's index instead (docs/architecture.md, "Distance")."""
+    """Rows within `radius` km of a point, the value being (latitude, longitude, radius). The box around the
+    circle is compared first, on the coordinates the sort's index carries, so the distance is computed only for
+    the rows in it (docs/architecture.md, "Distance"); the values are the point, the radius and the box (south,
+    north, west, east: a box that would cross ±180° or a pole compares latitudes only)."""
 
     def prepare(value: Any) -> Prepared:
-        point_lat, point_lon, radius, by_distance = value
+        point_lat, point_lon, radius = value
         span_lat = radius / _KM_PER_DEGREE
         south, north = point_lat - span_lat, point_lat + span_lat
         cos_lat = math.cos(math.radians(point_lat))
@@ -209,12 +188,10 @@ def near(param: str, latitude: KeyedColumnElement[Any], longitude: KeyedColumnEl
         west, east = point_lon - span_lon, point_lon + span_lon
         with_longitudes = south > -90 and north < 90 and west > -180 and east < 180
         box = (south, north, west, east) if with_longitudes else (south, north)
-        return (with_longitudes, bool(by_distance)), (point_lat, point_lon, radius, *box)
+        return with_longitudes, (point_lat, point_lon, radius, *box)
 
-    def build(shape: Hashable, values: Sequence[Any]) -> list[ColumnElement[bool]]:
-        by_distance = isinstance(shape, tuple) and shape[1]
-        seek = latitude if by_distance else unindexed(latitude)
-        clauses = [seek.between(values[3], values[4])]
+    def build(_shape: Hashable, values: Sequence[Any]) -> list[ColumnElement[bool]]:
+        clauses = [latitude.between(values[3], values[4])]
         if len(values) == 7:
             clauses.append(longitude.between(values[5], values[6]))
         return [*clauses, distance_km(latitude, longitude, values[:2]) <= values[2]]

@@ -27,8 +27,6 @@ class Event(Entity, table=True):
         # Each list filter followed by the default sort: a filtered page is one index seek (migration 0007).
         *(Index(f"ix_events_{name}_starts_at_id", name, "starts_at", "id") for name in FILTERED),
         *(Index(f"ix_events_{name}_starts_at_id", name, "starts_at", "id") for name in PLACED),
-        # The bounding box a radius query starts from (docs/architecture.md, "Distance").
-        Index("ix_events_latitude_longitude", "latitude", "longitude"),
         Index("ix_events_title_id", "title", "id"),
         Index("ix_events_publication_starts_at_id", "publication", "starts_at", "id", "latitude", "longitude"),
         # Covers the figures of a campaign (by theme, by format, training sessions, participants): see bench/stats.py.

@@ -66,7 +66,6 @@ def upgrade() -> None:
         batch_op.alter_column("languages", server_default=None)
         for name in PLACED:
             batch_op.create_index(f"ix_events_{name}_starts_at_id", [name, "starts_at", "id"], unique=False)
-        batch_op.create_index("ix_events_latitude_longitude", ["latitude", "longitude"], unique=False)
         for name, columns in SORTED.items():
             batch_op.drop_index(name)
             batch_op.create_index(name, [*columns, "latitude", "longitude"], unique=False)
@@ -77,7 +76,6 @@ def downgrade() -> None:
         for name, columns in SORTED.items():
             batch_op.drop_index(name)
             batch_op.create_index(name, columns, unique=False)
-        batch_op.drop_index("ix_events_latitude_longitude")
         for name in PLACED:
             batch_op.drop_index(f"ix_events_{name}_starts_at_id")
         batch_op.drop_constraint(op.f("ck_events_registered_positive"), type_="check")
