@@ -72,7 +72,6 @@ from app.auth import service as auth_service
 from app.auth.schemas import Scope
 from app.core.config import Settings
 from app.core.db import create_engine, session_scope
-from app.core.text import search_text
 from app.demo.catalog import CAMPAIGN_TOPICS, FORMAT_PREFIXES, LESSONS, TRAINING_COURSES
 from app.demo.dataset import CAMPAIGN_SLUG
 from app.demo.seed import seed
@@ -83,6 +82,7 @@ from app.lists.pagination import encode_cursor
 from app.lists.reads import bound_statement
 from app.models import Event
 from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, timezone_for_region
+from app.search.analysis import stems
 from bench.common import (
     RESULTS,
     Server,
@@ -146,6 +146,7 @@ COLUMNS = (
     "online_url",
     "capacity",
     "participants_count",
+    "search_title",
     "search_text",
 )
 
@@ -230,7 +231,8 @@ def synthetic_events(n: int, holders: Sequence[Holder], campaign: Any, for_sqlit
             "https://webinaire.example.fr/salle" if attendance != "in-person" else None,
             None if rng.random() < 0.5 else 200,
             participants,
-            search_text(title, description or "", city or "", " ".join(tags)),
+            stems(title),
+            stems(description, city, " ".join(tags)),
         )
 
 

@@ -44,7 +44,7 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, make_url
 
 from app.core.config import Settings
-from app.core.text import search_text
+from app.core.security import ANONYMOUS
 from app.demo.seed import seed
 from app.events.schemas import EventFilters
 from app.exports.csv import CsvOptions
@@ -52,6 +52,7 @@ from app.funding.schemas import AllocationFilters
 from app.main import create_app
 from app.projects.schemas import ProjectFilters
 from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, timezone_for_region
+from app.search.analysis import stems
 from app.stats import service
 from app.stats.schemas import (
     EventStatsOptions,
@@ -106,6 +107,7 @@ EVENT_COLUMNS = (
     "region_code",
     "capacity",
     "participants_count",
+    "search_title",
     "search_text",
 )
 
@@ -178,7 +180,8 @@ def synthetic_events(n: int, parents: Parents, sqlite_values: bool, rng: random.
             region_code,
             200,
             participants,
-            search_text(title),
+            stems(title),
+            "",
         )
 
 
@@ -438,23 +441,25 @@ def endpoint_statement(case: Case) -> Select[Any]:
     match case.path.rsplit("/", 1)[-1]:
         case "events":
             events, event_options = split(EventStatsParams.model_validate(params), EventFilters, EventStatsOptions)
-            return service.event_stats_query(events, event_options.group_by)
+            return service.event_stats_query(events, event_options.group_by, ANONYMOUS)
         case "projects":
             projects, project_options = split(
                 ProjectStatsParams.model_validate(params), ProjectFilters, ProjectStatsOptions
             )
-            return service.project_stats_query(projects, project_options.group_by)
+            return service.project_stats_query(projects, project_options.group_by, ANONYMOUS)
         case "funding":
             allocations, funding_options = split(
                 FundingStatsParams.model_validate(params), AllocationFilters, FundingStatsOptions
             )
-            return service.funding_stats_query(allocations, funding_options.group_by)
+            return service.funding_stats_query(allocations, funding_options.group_by, ANONYMOUS)
         case "overview":
             return service.overview_query(params.get("region"), params.get("lab"))
         case "coverage":
             return service.coverage_query(params.get("region"))
         case "scaling":
-            return service.scaling_query(split(ScalingParams.model_validate(params), ProjectFilters, CsvOptions)[0])
+            return service.scaling_query(
+                split(ScalingParams.model_validate(params), ProjectFilters, CsvOptions)[0], ANONYMOUS
+            )
     raise ValueError(case.path)
 
 

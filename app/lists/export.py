@@ -22,6 +22,7 @@ from app.core.urls import HEAD
 from app.exports.csv import CSV_MEDIA_TYPE, Separator, csv_cells, csv_chunks
 from app.exports.jsonl import JSONL_MEDIA_TYPE, jsonl_chunks
 from app.lists.pagination import SortKey, seek
+from app.search.sql import INDEXED
 
 CHUNK_ROWS = 1000
 
@@ -109,7 +110,7 @@ async def records(
 ) -> AsyncIterator[dict[str, Any]]:
     """Each matching row as its JSON object (the list item's shape, JSON-typed), in the sort's order."""
     adapter = _adapter(read_model)
-    stmt = select(*(c for c in table.c if c.key != "search_text")).where(*where)
+    stmt = select(*(c for c in table.c if c.key not in INDEXED)).where(*where)
     async for rows in chunks_of_rows(engine, stmt, key, table.c[tie]):
         for row in rows:
             yield adapter.dump_python(adapter.validate_python(dict(row)), mode="json")

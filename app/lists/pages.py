@@ -20,6 +20,7 @@ from app.core.urls import this_url_with
 from app.lists.filters import Filter, Given, given, where
 from app.lists.pagination import SortKey, cursor_values, next_cursor, seek
 from app.lists.reads import fetch_bound
+from app.search.sql import INDEXED
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def _page_select(
     stmt = _selected.get((table, read_model))
     if stmt is None:
         if read_model is None:
-            columns = [c for c in table.c if c.key != "search_text"]
+            columns = [c for c in table.c if c.key not in INDEXED]
         else:
             needed = {tie, *(key.column.key for key in sorts.values())}
             columns = [table.c[name] for name in read_model.model_fields if name in table.c]
