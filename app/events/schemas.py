@@ -169,5 +169,13 @@ class EventFilters(ListParams):
     starts_before: Instant | None = Field(default=None, description=f"Events starting before. {FILTER_INSTANT}")
     publication: PublicationParam
     sort: Literal[
-        "starts_at", "-starts_at", "title", "-title", "created_at", "-created_at", "updated_at", "-updated_at"
+        "relevance",
+        "starts_at",
+        "-starts_at",
+        "title",
+        "-title",
+        "created_at",
+        "-created_at",
+        "updated_at",
+        "-updated_at",
     ] = "starts_at"

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.db import reading
+from app.core.errors import FieldError, InvalidInput
 from app.core.security import ANONYMOUS, CALLER_STATE, Caller
 from app.exports.csv import Separator
 from app.lists import export
@@ -19,12 +20,20 @@ from app.lists.filters import Filter, Given, where
 from app.lists.pages import PageResult, json_page_response, read_page
 from app.lists.pagination import SortKey
 from app.lists.params import PageParams, export_requested
+from app.search.analysis import ranks
+from app.search.sql import RANK, RELEVANCE, Relevance
 
 
 def _sorts(table: Table, params: type[PageParams]) -> dict[str, SortKey]:
-    """Each choice of the params' `sort` (`name`, `-name`…) as the column it orders by and its direction."""
+    """Each choice of the params' `sort` (`name`, `-name`…) as the column it orders by and its direction;
+    `relevance`, how well each row matches `q`, best first (app.search.sql)."""
     choices = get_args(params.model_fields["sort"].annotation)
-    return {choice: SortKey(table.c[choice.lstrip("-")], choice.startswith("-")) for choice in choices}
+    return {
+        choice: SortKey(Relevance(table).label(RANK), descending=True)
+        if choice == RELEVANCE
+        else SortKey(table.c[choice.lstrip("-")], choice.startswith("-"))
+        for choice in choices
+    }
 
 
 @dataclass(frozen=True)
@@ -57,11 +66,22 @@ class Listing:
         }
         return where(self.filters, params, parent, self._seen(caller, params))
 
+    def sort(self, params: Any) -> str:
+        """The sort asked for, else `relevance` when `q` has words to find and the list ranks. Relevance asked
+        without words to find is a 422: there is nothing to rank by."""
+        ranking = RELEVANCE in self.sorts and ranks(getattr(params, "q", None))
+        if "sort" not in params.model_fields_set:
+            return RELEVANCE if ranking else str(params.sort)
+        if params.sort == RELEVANCE and not ranking:
+            error = FieldError(loc=["query", "sort"], msg="relevance needs words to find in q", type="value_error")
+            raise InvalidInput([error])
+        return str(params.sort)
+
     async def page(
         self, connection: AsyncConnection, params: Any, caller: Caller, within: Mapping[str, Any] | None = None
     ) -> PageResult:
         """One keyset page of the list, of what `caller` may see (see app.lists.pages)."""
-        query = params.list_query(params.sort)
+        query = params.list_query(self.sort(params))
         return await read_page(
             connection,
             self.table,
@@ -96,9 +116,11 @@ class Listing:
     def records(
         self, engine: AsyncEngine, params: Any, caller: Caller, within: Mapping[str, Any] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every matching item `caller` may see as its JSON object, in the sort's order, read a chunk at a time."""
+        """Every matching item `caller` may see as its JSON object, in the sort's order (the list's default one
+        for `relevance`: an export is the whole list, not its best matches), read a chunk at a time."""
         where = self.where(params, caller, within)
-        return export.records(engine, self.table, self.sorts[params.sort], where, self.read_model, self.tie)
+        sort = params.sort if params.sort != RELEVANCE else self.params.model_fields["sort"].default
+        return export.records(engine, self.table, self.sorts[sort], where, self.read_model, self.tie)
 
     def export_chunks(
         self,

@@ -100,6 +100,8 @@ def page_statement(
         clauses = [clause for found in active for clause in found.filter.build(found.shape, found.binds())]
         clauses += [table.c[name] == bindparam(f"within_{name}") for name, _ in inside]
         stmt = _page_select(table, sorts, read_model, tie).where(*clauses)
+        if sort_key.column.key not in table.c:
+            stmt = stmt.add_columns(sort_key.column)
         cursor = None
         if query.cursor is not None:
             cursor = bindparam("after_key", type_=sort_key.column.type), bindparam("after_id", type_=table.c[tie].type)

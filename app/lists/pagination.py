@@ -6,6 +6,7 @@ like page 1, and a cursor replayed with another sort is refused rather than sile
 
 import base64
 import binascii
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,8 @@ def _typed(column: KeyedColumnElement[Any], raw: Any) -> Any:
             return raw
         if python_type is int and type(raw) is int and _INT64_MIN <= raw <= _INT64_MAX:
             return raw
+        if python_type is float and type(raw) in (int, float) and math.isfinite(raw):
+            return float(raw)
     except (ValueError, OverflowError):
         pass
     raise BadRequest("The cursor is not valid; start again without one.")

@@ -38,7 +38,9 @@ class ListParams(PageParams):
     q: str | None = Field(
         default=None,
         max_length=200,
-        description="Words to find, accents and case ignored: `ecoresponsable` finds « écoresponsable ».",
+        description="Words to find, all of them, in French: accents, case and elisions ignored, plurals and "
+        'inflections found (`laboratoires` finds « laboratoire »); `"a phrase"`, `a OR b`, `-excluded`, `prefix*` '
+        "(docs/search.md). With `q`, the default sort is `relevance`.",
     )
     updated_since: AwareInstant | None = Field(
         default=None, description="Only items updated at or after this instant (RFC 3339), for incremental sync."

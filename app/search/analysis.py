@@ -14,7 +14,7 @@ import snowballstemmer
 
 from app.core.text import fold
 
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")
 _STEMMER = snowballstemmer.stemmer("french")
 _STEMS: dict[str, str] = {}
 _MAX_STEMS = 200_000
@@ -33,7 +33,8 @@ STOP_WORDS = frozenset(
 
 
 def words(text: str) -> list[str]:
-    """The folded words of a text, stop words included (they hold positions, which phrases count)."""
+    """The folded words of a text (letters and digits of any script), stop words included (they hold positions,
+    which phrases count)."""
     return _WORD.findall(fold(text))
 
 
@@ -120,6 +121,11 @@ def parse(q: str) -> SearchQuery:
         stem(word) if not term.prefix else f"{stem(word)}*" for group in groups for term in group for word in term.words
     }
     return SearchQuery(tuple(tuple(group) for group in groups), tuple(excluded), frozenset(marked))
+
+
+def ranks(q: str | None) -> bool:
+    """Whether `q` has words to find, which relevance ranks by (exclusions and stop words alone do not)."""
+    return q is not None and bool(parse(q).groups)
 
 
 def _tsquery_term(term: Term) -> str:

@@ -5,7 +5,7 @@ lists, stats, exports and counts all take the same condition (docs/search.md).""
 
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Table
+from sqlalchemy import Boolean, ColumnElement, Float, Table, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -54,3 +54,34 @@ def _sqlite(element: TextMatch, compiler: SQLCompiler, **kw: Any) -> str:
         value = compiler.process(element.excluded, **kw)
         clauses.append(f"{name}.rowid NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {value})")
     return " AND ".join(clauses)
+
+
+RELEVANCE = "relevance"
+RANK = "rank"
+
+
+class Relevance(ColumnElement[float]):
+    """How well a row matches the `q` a list's search filter binds (`q_0`, the tsquery; `q_1`, the FTS5 match:
+    relevance is asked only of a `q` with words to find), higher first. PostgreSQL: `ts_rank_cd` (title weighted
+    A, 1.0; the rest B, 0.4); SQLite: FTS5's `bm25`, negated, the title column weighted 10 against 1."""
+
+    type = Float()
+    inherit_cache = False
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+
+@compiles(Relevance, "postgresql")
+def _postgresql_rank(element: Relevance, compiler: SQLCompiler, **kw: Any) -> str:
+    name = compiler.preparer.format_table(element.table)
+    query = compiler.process(bindparam("q_0"), **kw)
+    return f"ts_rank_cd({name}.{VECTOR}, to_tsquery('{CONFIGURATION}', {query}))"
+
+
+@compiles(Relevance, "sqlite")
+def _sqlite_rank(element: Relevance, compiler: SQLCompiler, **kw: Any) -> str:
+    name = compiler.preparer.format_table(element.table)
+    fts = compiler.preparer.quote(fts_table(element.table.name))
+    match = compiler.process(bindparam("q_1"), **kw)
+    return f"(SELECT -bm25({fts}, 10.0, 1.0) FROM {fts} WHERE {fts} MATCH {match} AND {fts}.rowid = {name}.rowid)"

@@ -134,3 +134,53 @@ async def test_labs_projects_and_organizations_take_q(client: httpx2.AsyncClient
 
 async def test_a_q_too_long_is_refused(client: httpx2.AsyncClient) -> None:
     assert_problem(await client.get("/api/v1/events", params={"q": "a" * 201}), 422, "q")
+
+
+class TestRelevance:
+    async def test_title_matches_come_first(self, client: httpx2.AsyncClient) -> None:
+        lab = await create_lab(client)
+        body = await create_event(client, lab_id=lab["id"], title="Réunion", description="Un mot : hackathon.")
+        title = await create_event(client, lab_id=lab["id"], title="Hackathon", description="Deux jours.")
+        ranked = await _found(client, "/api/v1/events", q="hackathon")
+        assert [item["id"] for item in ranked] == [title["id"], body["id"]]
+        explicit = await _found(client, "/api/v1/events", q="hackathon", sort="relevance")
+        assert explicit == ranked
+        by_title = await _found(client, "/api/v1/events", q="hackathon", sort="-title")
+        assert [item["id"] for item in by_title] == [body["id"], title["id"]]
+
+    async def test_a_keyset_walk_repeats_nothing(self, client: httpx2.AsyncClient) -> None:
+        lab = await create_lab(client)
+        made = set()
+        for n in range(7):
+            description = " ".join(["atelier"] * (n % 3 + 1)) + f" numéro {n}"
+            made.add(
+                (await create_event(client, lab_id=lab["id"], title=f"Atelier {n % 2}", description=description))["id"]
+            )
+        seen: list[str] = []
+        params: dict[str, Any] = {"q": "ateliers", "limit": 2}
+        while True:
+            response = await client.get("/api/v1/events", params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            seen += [item["id"] for item in page["items"]]
+            if page["next_cursor"] is None:
+                break
+            params["cursor"] = page["next_cursor"]
+        assert len(seen) == len(set(seen)) == 7
+        assert set(seen) == made
+        whole = [item["id"] for item in await _found(client, "/api/v1/events", q="ateliers")]
+        assert seen == whole
+
+    async def test_relevance_needs_words_to_find(self, client: httpx2.AsyncClient, corpus: dict[str, str]) -> None:
+        assert_problem(await client.get("/api/v1/events", params={"sort": "relevance"}), 422, "sort")
+        assert_problem(await client.get("/api/v1/labs", params={"sort": "relevance", "q": "-design"}), 422, "sort")
+        excluded = await _found(client, "/api/v1/events", q="-formation")
+        assert [item["starts_at"] for item in excluded] == sorted(item["starts_at"] for item in excluded)
+
+    async def test_a_forged_rank_is_refused(self, client: httpx2.AsyncClient, corpus: dict[str, str]) -> None:
+        page = await client.get("/api/v1/events", params={"q": "formation", "limit": 1})
+        cursor = page.json()["next_cursor"]
+        assert cursor is not None
+        assert_problem(
+            await client.get("/api/v1/events", params={"q": "formation", "sort": "title", "cursor": cursor}), 400
+        )
