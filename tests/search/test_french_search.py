@@ -184,3 +184,19 @@ class TestRelevance:
         assert_problem(
             await client.get("/api/v1/events", params={"q": "formation", "sort": "title", "cursor": cursor}), 400
         )
+
+
+async def test_the_stats_take_the_same_q(client: httpx2.AsyncClient, corpus: dict[str, str]) -> None:
+    """/stats/events and /stats/projects count what the list finds for the same `q` (they, /stats/funding and
+    /stats/scaling take the list's filters, `q` among them)."""
+    for q in ("formations", "laboratoire OR usagers", "innov* -design", '"mise en oeuvre"'):
+        listed = await client.get("/api/v1/events", params={"q": q, "include_total": "true"})
+        counted = await client.get("/api/v1/stats/events", params={"q": q, "group_by": "format"})
+        assert counted.status_code == 200, counted.text
+        assert counted.json()["total"] == listed.json()["total"] > 0
+    lab = await create_lab(client)
+    await create_project(client, lab_id=lab["id"], title="Les formations des agents")
+    await create_project(client, lab_id=lab["id"], title="Accueil")
+    counted = await client.get("/api/v1/stats/projects", params={"q": "formation", "group_by": "status"})
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["total"] == 1
