@@ -7,6 +7,7 @@ digit (so `l'` and `l’` are words of their own) and fold accents and case; the
 PostgreSQL's own `french.stop`, so a query keeps the same words on both (docs/search.md).
 """
 
+import html
 import re
 from dataclasses import dataclass, field
 
@@ -155,3 +156,45 @@ def fts_match(query: SearchQuery) -> str:
 def fts_excluded(query: SearchQuery) -> str:
     """The excluded terms as one FTS5 MATCH expression (any of them excludes a row)."""
     return " OR ".join(_fts_term(term) for term in query.excluded)
+
+
+_TEXT_WORD = re.compile(r"[^\W_]+")
+MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+
+
+def _marked(word: str, query: SearchQuery) -> bool:
+    found = words(word)
+    if not found:
+        return False
+    stemmed = stem(found[-1])
+    return stemmed in query.highlighted or any(
+        stemmed.startswith(marked[:-1]) for marked in query.highlighted if marked.endswith("*")
+    )
+
+
+def snippet(text: str | None, query: SearchQuery, around: int = 12) -> str | None:
+    """A short extract of `text` (HTML-escaped) around its first word `q` finds, each such word within
+    `<mark>…</mark>`; None when `text` holds none. Written once, for both engines."""
+    if not text:
+        return None
+    spans = [match.span() for match in _TEXT_WORD.finditer(text)]
+    hits = [index for index, (start, end) in enumerate(spans) if _marked(text[start:end], query)]
+    if not hits:
+        return None
+    first = max(hits[0] - around // 3, 0)
+    last = min(first + around, len(spans)) - 1
+    start = spans[first][0] if first > 0 else 0
+    end = spans[last][1] if last < len(spans) - 1 else len(text)
+    pieces, cursor = [], start
+    for index in hits:
+        if first <= index <= last:
+            word_start, word_end = spans[index]
+            pieces += [
+                html.escape(text[cursor:word_start]),
+                MARK_OPEN,
+                html.escape(text[word_start:word_end]),
+                MARK_CLOSE,
+            ]
+            cursor = word_end
+    pieces.append(html.escape(text[cursor:end]))
+    return ("…" if first > 0 else "") + "".join(pieces).strip() + ("…" if last < len(spans) - 1 else "")
