@@ -1,7 +1,7 @@
 """A list of the API, declared once by its slice; its route, the fast path, exports and the CLI all read it."""
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, get_args
 
 from pydantic import BaseModel
@@ -20,8 +20,11 @@ from app.lists.filters import Filter, Given, where
 from app.lists.pages import PageResult, json_page_response, read_page
 from app.lists.pagination import SortKey
 from app.lists.params import PageParams, export_requested
-from app.search.analysis import ranks
+from app.search.analysis import SearchQuery, parse, ranks, snippet
 from app.search.sql import RANK, RELEVANCE, Relevance
+
+HIGHLIGHTED = ("title", "name", "description", "summary", "results", "lessons", "purpose")
+"""The texts a highlight is cut from, the first that holds a word found."""
 
 
 def _sorts(table: Table, params: type[PageParams]) -> dict[str, SortKey]:
@@ -111,7 +114,15 @@ class Listing:
             )
         async with reading(request.app.state.reader) as connection:
             page = await self.page(connection, params, caller, within)
+        q = getattr(params, "q", None)
+        if getattr(params, "highlight", False) and q:
+            page = replace(page, highlights=self.highlights(page, parse(q)))
         return json_page_response(request, self.read_model, page)
+
+    def highlights(self, page: PageResult, query: SearchQuery) -> list[str | None]:
+        """Each row's extract around the words `query` finds, from the first of its texts that has one."""
+        fields = [name for name in HIGHLIGHTED if name in self.read_model.model_fields]
+        return [next((found for name in fields if (found := snippet(row[name], query))), None) for row in page.rows]
 
     def records(
         self, engine: AsyncEngine, params: Any, caller: Caller, within: Mapping[str, Any] | None = None

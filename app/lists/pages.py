@@ -40,6 +40,8 @@ class PageResult:
     rows: Sequence[Mapping[str, Any]]
     next_cursor: str | None
     total: int | None
+    highlights: Sequence[str | None] | None = None
+    """Each row's `highlight` (`?highlight=true`), added to its item."""
 
 
 _selected: dict[tuple[Table, type[BaseModel] | None], Select[Any]] = {}
@@ -194,9 +196,23 @@ def _uuid_text(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _highlighted_body(read_model: type[BaseModel], page: PageResult, highlights: Sequence[str | None]) -> bytes:
+    """The page with each item's `highlight` after its fields."""
+    adapter = _page_adapter(read_model)
+    body: dict[str, Any] = {"items": [dict(row) for row in page.rows], "next_cursor": page.next_cursor}
+    if page.total is not None:
+        body["total"] = page.total
+    dumped = adapter.dump_python(adapter.validate_python(body), mode="json", exclude_unset=True)
+    for item, highlight in zip(dumped["items"], highlights, strict=True):
+        item["highlight"] = highlight
+    return orjson.dumps(dumped)
+
+
 def page_body(read_model: type[BaseModel], page: PageResult) -> bytes:
     """The page as JSON in one pass: orjson straight from the rows when the model is plain, else pydantic's
     validation and serialisation."""
+    if page.highlights is not None:
+        return _highlighted_body(read_model, page, page.highlights)
     fields = read_model.model_fields
     if _plain(read_model):
         rows = page.rows

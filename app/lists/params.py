@@ -42,6 +42,11 @@ class ListParams(PageParams):
         'inflections found (`laboratoires` finds « laboratoire »); `"a phrase"`, `a OR b`, `-excluded`, `prefix*` '
         "(docs/search.md). With `q`, the default sort is `relevance`.",
     )
+    highlight: bool = Field(
+        default=False,
+        description="With `q`: each item also carries `highlight`, an HTML-escaped extract of its title or text "
+        "around the words found, each within `<mark>…</mark>` (null when none is shown).",
+    )
     updated_since: AwareInstant | None = Field(
         default=None, description="Only items updated at or after this instant (RFC 3339), for incremental sync."
     )

@@ -200,3 +200,18 @@ async def test_the_stats_take_the_same_q(client: httpx2.AsyncClient, corpus: dic
     counted = await client.get("/api/v1/stats/projects", params={"q": "formation", "group_by": "status"})
     assert counted.status_code == 200, counted.text
     assert counted.json()["total"] == 1
+
+
+async def test_highlight_marks_the_words_found(client: httpx2.AsyncClient, corpus: dict[str, str]) -> None:
+    items = await _found(client, "/api/v1/events", q="laboratoires", highlight="true")
+    marked = {corpus[item["id"]]: item["highlight"] for item in items}
+    assert marked == {
+        "labos": "Rencontre des <mark>laboratoires</mark> d’innovation",
+        "labo": "Visite du <mark>laboratoire</mark>",
+    }
+    by_body = await _found(client, "/api/v1/events", q="comportementale", highlight="true")
+    assert [item["highlight"] for item in by_body] == ["…formation à l&#x27;économie <mark>comportementale</mark>."]
+    plain = await _found(client, "/api/v1/events", q="laboratoires")
+    assert all("highlight" not in item for item in plain)
+    labs = await _found(client, "/api/v1/labs", q="innov*", highlight="true")
+    assert all("highlight" in item for item in labs)
