@@ -260,12 +260,13 @@ HOLDER_QUERIES = (
 )
 
 
-async def load_sqlite(n: int, reuse: bool) -> str:
-    if reuse and sqlite_count(SQLITE_PATH) >= n:
-        return await migrated(sqlite_url(SQLITE_PATH))
-    url = await fresh_sqlite(SQLITE_PATH)
+async def load_sqlite(n: int, reuse: bool, path: Path = SQLITE_PATH) -> str:
+    """The demo plus N events in a SQLite file (another benchmark gives its own `path`)."""
+    if reuse and sqlite_count(path) >= n:
+        return await migrated(sqlite_url(path))
+    url = await fresh_sqlite(path)
     await seed(Settings(database_url=url, log_level="WARNING"))
-    connection = sqlite3.connect(SQLITE_PATH)
+    connection = sqlite3.connect(path)
     try:
         labs, organizations, projects = (connection.execute(sql).fetchall() for sql in HOLDER_QUERIES)
         (campaign,) = connection.execute("SELECT id FROM campaigns WHERE slug = ?", (CAMPAIGN_SLUG,)).fetchone()
@@ -285,12 +286,13 @@ async def load_sqlite(n: int, reuse: bool) -> str:
     return url
 
 
-async def load_postgresql(n: int, reuse: bool) -> str:
-    if reuse and await pg_count(PG_DATABASE) >= n:
-        return await migrated(pg_url(PG_DATABASE))
-    url = await fresh_postgresql(PG_DATABASE)
+async def load_postgresql(n: int, reuse: bool, database: str = PG_DATABASE) -> str:
+    """The demo plus N events in a PostgreSQL database (another benchmark gives its own `database`)."""
+    if reuse and await pg_count(database) >= n:
+        return await migrated(pg_url(database))
+    url = await fresh_postgresql(database)
     await seed(Settings(database_url=url, log_level="WARNING"))
-    connection = await asyncpg.connect(pg_dsn(PG_DATABASE))
+    connection = await asyncpg.connect(pg_dsn(database))
     try:
         labs, organizations, projects = [[tuple(r) for r in await connection.fetch(sql)] for sql in HOLDER_QUERIES]
         campaign = await connection.fetchval("SELECT id FROM campaigns WHERE slug = $1", CAMPAIGN_SLUG)
