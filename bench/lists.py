@@ -146,6 +146,7 @@ COLUMNS = (
     "online_url",
     "capacity",
     "participants_count",
+    "publication",
     "search_title",
     "search_text",
 )
@@ -231,6 +232,7 @@ def synthetic_events(n: int, holders: Sequence[Holder], campaign: Any, for_sqlit
             "https://webinaire.example.fr/salle" if attendance != "in-person" else None,
             None if rng.random() < 0.5 else 200,
             participants,
+            "published",
             stems(title),
             stems(description, city, " ".join(tags)),
         )
