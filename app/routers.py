@@ -11,6 +11,7 @@ from app.campaigns.router import router as campaigns_router
 from app.changes.router import router as changes_router
 from app.events.router import router as events_router
 from app.events.session_router import router as sessions_router
+from app.find.router import router as find_router
 from app.funding.router import router as funding_router
 from app.imports.router import router as imports_router
 from app.labs.router import router as labs_router
@@ -34,6 +35,7 @@ ROUTERS: list[tuple[APIRouter, Scope | None]] = [
     (campaigns_router, Scope.write),
     (events_router, Scope.write),
     (sessions_router, Scope.write),
+    (find_router, Scope.write),
     (stats_router, Scope.write),
     (changes_router, Scope.write),
     (imports_router, None),
@@ -52,6 +54,7 @@ TAGS: list[dict[str, Any]] = [
     {"name": "campaigns", "description": "Named periods of events, such as the Mois de l'innovation publique."},
     {"name": "events", "description": "Webinars, trainings, workshops and other events."},
     {"name": "sessions", "description": "The dated sessions of events, and the agenda of sessions across events."},
+    {"name": "search", "description": "One French full-text search across labs, projects, events and organizations."},
     {"name": "api-keys", "description": "API keys and their scopes (admin scope)."},
     {"name": "audit", "description": "Every write, who made it and what it changed (admin scope)."},
     {"name": "stats", "description": "Figures computed from the data: overview, events, projects, funding, coverage."},

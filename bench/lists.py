@@ -82,7 +82,6 @@ from app.auth.schemas import Scope
 from app.core.config import Settings
 from app.core.db import create_engine, session_scope
 from app.core.security import ANONYMOUS
-from app.core.text import search_text
 from app.demo.catalog import CAMPAIGN_TOPICS, COMMUNES, FORMAT_PREFIXES, LESSONS, TRAINING_COURSES
 from app.demo.dataset import CAMPAIGN_SLUG
 from app.demo.seed import seed
@@ -96,6 +95,7 @@ from app.lists.query import parse_query
 from app.models import Event
 from app.publication.rules import Publication
 from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, department_of, timezone_for_region
+from app.search.analysis import stems
 from bench.common import (
     RESULTS,
     Server,
@@ -162,6 +162,7 @@ COLUMNS = (
     "capacity",
     "participants_count",
     "publication",
+    "search_title",
     "search_text",
     "place",
     "latitude",
@@ -280,7 +281,8 @@ def synthetic_events(n: int, holders: Sequence[Holder], campaign: Any, for_sqlit
             capacity,
             participants,
             publication,
-            search_text(title, description or "", city or "", " ".join(tags)),
+            stems(title),
+            stems(description, city, " ".join(tags)),
             None if place is None else orjson.dumps(place).decode(),
             latitude,
             longitude,
@@ -317,12 +319,13 @@ HOLDER_QUERIES = (
 )
 
 
-async def load_sqlite(n: int, reuse: bool) -> str:
-    if reuse and sqlite_count(SQLITE_PATH) >= n:
-        return await migrated(sqlite_url(SQLITE_PATH))
-    url = await fresh_sqlite(SQLITE_PATH)
+async def load_sqlite(n: int, reuse: bool, path: Path = SQLITE_PATH) -> str:
+    """The demo plus N events in a SQLite file (another benchmark gives its own `path`)."""
+    if reuse and sqlite_count(path) >= n:
+        return await migrated(sqlite_url(path))
+    url = await fresh_sqlite(path)
     await seed(Settings(database_url=url, log_level="WARNING"))
-    connection = sqlite3.connect(SQLITE_PATH)
+    connection = sqlite3.connect(path)
     try:
         labs, organizations, projects = (connection.execute(sql).fetchall() for sql in HOLDER_QUERIES)
         (campaign,) = connection.execute("SELECT id FROM campaigns WHERE slug = ?", (CAMPAIGN_SLUG,)).fetchone()
@@ -342,12 +345,13 @@ async def load_sqlite(n: int, reuse: bool) -> str:
     return url
 
 
-async def load_postgresql(n: int, reuse: bool) -> str:
-    if reuse and await pg_count(PG_DATABASE) >= n:
-        return await migrated(pg_url(PG_DATABASE))
-    url = await fresh_postgresql(PG_DATABASE)
+async def load_postgresql(n: int, reuse: bool, database: str = PG_DATABASE) -> str:
+    """The demo plus N events in a PostgreSQL database (another benchmark gives its own `database`)."""
+    if reuse and await pg_count(database) >= n:
+        return await migrated(pg_url(database))
+    url = await fresh_postgresql(database)
     await seed(Settings(database_url=url, log_level="WARNING"))
-    connection = await asyncpg.connect(pg_dsn(PG_DATABASE))
+    connection = await asyncpg.connect(pg_dsn(database))
     try:
         labs, organizations, projects = [[tuple(r) for r in await connection.fetch(sql)] for sql in HOLDER_QUERIES]
         campaign = await connection.fetchval("SELECT id FROM campaigns WHERE slug = $1", CAMPAIGN_SLUG)

@@ -45,7 +45,6 @@ from sqlalchemy.engine import Dialect, make_url
 
 from app.core.config import Settings
 from app.core.security import ANONYMOUS
-from app.core.text import search_text
 from app.demo.seed import seed
 from app.events.schemas import EventFilters
 from app.exports.csv import CsvOptions
@@ -53,6 +52,7 @@ from app.funding.schemas import AllocationFilters
 from app.main import create_app
 from app.projects.schemas import ProjectFilters
 from app.reference.data import EVENT_FORMATS, REGIONS, THEMES, timezone_for_region
+from app.search.analysis import stems
 from app.stats import service
 from app.stats.schemas import (
     EventStatsOptions,
@@ -107,6 +107,7 @@ EVENT_COLUMNS = (
     "region_code",
     "capacity",
     "participants_count",
+    "search_title",
     "search_text",
 )
 
@@ -179,7 +180,8 @@ def synthetic_events(n: int, parents: Parents, sqlite_values: bool, rng: random.
             region_code,
             200,
             participants,
-            search_text(title),
+            stems(title),
+            "",
         )
 
 

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.core.config import get_settings
 from app.core.db import create_engine
+from app.search.schema import kept_by_migrations
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -29,6 +30,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=kept_by_migrations,
     )
 
 

@@ -26,6 +26,7 @@ from app.core.config import Settings
 from app.core.db import create_engine
 from app.main import create_app
 from app.models.base import UTCDateTime
+from app.search.schema import kept_by_migrations
 from tests.databases import scratch_database
 
 REGION_TIMEZONES = {
@@ -82,7 +83,10 @@ async def _inspect(url: str, probe: Callable[[Connection], T]) -> T:
 
 
 def _tables(connection: Connection) -> set[str]:
-    return set(inspect(connection).get_table_names())
+    """The tables, but the search indexes the models do not declare (app.search.schema)."""
+    return {
+        name for name in inspect(connection).get_table_names() if kept_by_migrations(None, name, "table", True, None)
+    }
 
 
 def _revision(connection: Connection) -> str | None:
@@ -91,7 +95,12 @@ def _revision(connection: Connection) -> str | None:
 
 def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "render_as_batch": connection.dialect.name == "sqlite"}
+        connection,
+        opts={
+            "compare_type": True,
+            "render_as_batch": connection.dialect.name == "sqlite",
+            "include_object": kept_by_migrations,
+        },
     )
     return list(compare_metadata(context, SQLModel.metadata))
 

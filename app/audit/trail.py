@@ -22,7 +22,7 @@ _UNNUMBERED = "audit_unnumbered"
 # Any constant works as long as nothing else in the database takes the same advisory lock.
 _COMMIT_ORDER_LOCK = 0x4C52_5345_51  # "LRSEQ"
 # Derived or bookkeeping columns that say nothing the other fields do not.
-NOT_AUDITED = frozenset({"search_text", "updated_at", "version", "key_hash"})
+NOT_AUDITED = frozenset({"search_title", "search_text", "updated_at", "version", "key_hash"})
 
 
 @dataclass(frozen=True)

@@ -42,5 +42,13 @@ class CampaignFilters(ListParams):
     starts_after: Day | None = Field(default=None, description="Only campaigns starting on or after this day.")
     starts_before: Day | None = Field(default=None, description="Only campaigns starting before this day.")
     sort: Literal[
-        "name", "-name", "starts_on", "-starts_on", "created_at", "-created_at", "updated_at", "-updated_at"
+        "relevance",
+        "name",
+        "-name",
+        "starts_on",
+        "-starts_on",
+        "created_at",
+        "-created_at",
+        "updated_at",
+        "-updated_at",
     ] = "name"

@@ -26,11 +26,6 @@ def slugify(text: str) -> str:
     return _NON_ALNUM.sub("-", fold(text)).strip("-")
 
 
-def search_text(*parts: str | None) -> str:
-    """The folded haystack stored beside an entity so `q` matches the same way on every engine."""
-    return fold(" ".join(p for p in parts if p))
-
-
 def like_escape(term: str) -> str:
     """Make a user's term literal inside a LIKE pattern (escape character: backslash)."""
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -20,8 +20,9 @@ from sqlmodel import SQLModel
 
 from app.audit import trail
 from app.core.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
-from app.core.text import like_escape, parse_uuid, search_text, slugify
+from app.core.text import like_escape, parse_uuid, slugify
 from app.models.base import Entity, utcnow
+from app.search.analysis import stems
 
 ModelT = TypeVar("ModelT", bound=Entity)
 
@@ -142,10 +143,21 @@ async def free_slug(
     return candidate
 
 
-def search_text_for(spec: ResourceSpec[Any], values: Mapping[str, Any]) -> str:
-    """The folded words `q` finds an entity by (also written by bulk imports, which bypass `insert`)."""
-    parts = (values.get(f) for f in spec.search_fields)
-    return search_text(*(" ".join(map(str, p)) if isinstance(p, list) else str(p) for p in parts if p is not None))
+def searched(values: Mapping[str, Any], name: str) -> Any:
+    """A search field's value: `place.name` is the key `name` of the object `place` (None when absent)."""
+    field, _, key = name.partition(".")
+    value = values.get(field)
+    if key:
+        return value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def search_columns(spec: ResourceSpec[Any], values: Mapping[str, Any]) -> dict[str, str]:
+    """The stems `q` finds an entity by (app.search): its first search field as its title, the others as its
+    body. Also written by bulk imports, which bypass `insert`."""
+    parts = [searched(values, name) for name in spec.search_fields]
+    texts = [" ".join(map(str, p)) if isinstance(p, list) else str(p) if p is not None else "" for p in parts]
+    return {"search_title": stems(*texts[:1]), "search_text": stems(*texts[1:])}
 
 
 def _audit(
@@ -195,7 +207,7 @@ async def insert(session: AsyncSession, spec: ResourceSpec[ModelT], values: dict
         values[spec.slug_field] = await free_slug(session, spec, slug_base(spec, str(values[spec.slug_source])))
     await _check_unique(session, spec, values, None)
     if "search_text" in spec.table.c:
-        values["search_text"] = search_text_for(spec, values)
+        values.update(search_columns(spec, values))
     entity = spec.model(**values)
     session.add(entity)
     await _flush(session, spec)
@@ -219,7 +231,8 @@ async def update(session: AsyncSession, spec: ResourceSpec[ModelT], entity: Mode
     for name, value in changed.items():
         setattr(entity, name, value)
     if "search_text" in spec.table.c:
-        entity.search_text = search_text_for(spec, entity.model_dump())
+        for name, value in search_columns(spec, entity.model_dump()).items():
+            setattr(entity, name, value)
     entity.updated_at = utcnow()
     await _flush(session, spec)
     _audit(session, spec, "update", entity, before, trail.state(entity))

@@ -343,6 +343,7 @@ class EventFilters(ListParams):
     )
     publication: PublicationParam
     sort: Literal[
+        "relevance",
         "starts_at",
         "-starts_at",
         "title",
@@ -352,7 +353,11 @@ class EventFilters(ListParams):
         "updated_at",
         "-updated_at",
         "distance",
-    ] = Field(default="starts_at", description="`distance` (nearest first) only with `near`.")
+    ] = Field(
+        default="starts_at",
+        description="`relevance` (best match first; the default when `q` has words to find) only with `q`; "
+        "`distance` (nearest first) only with `near`.",
+    )
 
     @property
     def circle(self) -> tuple[float, float, float] | None:

@@ -30,7 +30,7 @@ SPEC = ResourceSpec(
     model=Event,
     guard=permissions.guard(Area.content, "event", permissions.column("lab_id")),
     noun="event",
-    search_fields=("title", "description", "city", "tags"),
+    search_fields=("title", "description", "city", "tags", "place.name", "place.address"),
     unique_fields=("external_id",),
     references={
         "theme_code": Reference(Theme, "theme"),

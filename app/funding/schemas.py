@@ -89,7 +89,9 @@ class FundingStreamRead(EntityRead):
 class FundingStreamFilters(ListParams):
     """Filters of the funding stream list."""
 
-    sort: Literal["code", "-code", "name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"] = "code"
+    sort: Literal[
+        "relevance", "code", "-code", "name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"
+    ] = "code"
 
 
 class AllocationCreate(Input):
@@ -162,9 +164,9 @@ class AllocationFilters(ListParams):
     nature: AllocationNature | None = None
     decided_after: Day | None = Field(default=None, description="Decided on or after this date.")
     decided_before: Day | None = Field(default=None, description="Decided on or before this date.")
-    sort: Literal["created_at", "-created_at", "updated_at", "-updated_at", "amount_cents", "-amount_cents"] = (
-        "created_at"
-    )
+    sort: Literal[
+        "relevance", "created_at", "-created_at", "updated_at", "-updated_at", "amount_cents", "-amount_cents"
+    ] = "created_at"
 
 
 class DisbursementCreate(Input):

@@ -46,7 +46,7 @@ from app.reference.data import region_code_for
 
 BATCH_ROWS = 2000
 READ_ONLY_COLUMNS = frozenset({"created_at", "updated_at", "version"})
-NOT_COMPARED = frozenset({"id", "created_at", "updated_at", "version", "search_text"})
+NOT_COMPARED = frozenset({"id", "created_at", "updated_at", "version", "search_title", "search_text"})
 
 
 class ImportRejected(AppError):
@@ -704,7 +704,7 @@ class Importer:
             if resource.slug_field and not new.get(resource.slug_field) and row.slug is not None:
                 new[resource.slug_field] = await self._free_slug(*row.slug)
             if "search_text" in resource.table.c:
-                new["search_text"] = crud.search_text_for(resource, new)
+                new.update(crud.search_columns(resource, new))
             row_full = {name: new.get(name) for name in self.writer.columns}
             creates.append(row_full)
             self.counts.created += 1
@@ -718,7 +718,7 @@ class Importer:
             return
         merged.update(updated_at=self.now, version=stored["version"] + 1)
         if "search_text" in resource.table.c:
-            merged["search_text"] = crud.search_text_for(resource, merged)
+            merged.update(crud.search_columns(resource, merged))
         updates.append(merged)
         self.counts.updated += 1
         self._remember(merged)

@@ -69,4 +69,4 @@ class LabFilters(ListParams):
     region: RegionParam | None = Field(default=None, description="INSEE code or name.")
     status: LabStatus | None = None
     host: str | None = Field(default=None, max_length=200, description="Host organization by id, slug or external_id.")
-    sort: Literal["name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"] = "name"
+    sort: Literal["relevance", "name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"] = "name"

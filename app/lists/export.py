@@ -24,6 +24,7 @@ from app.exports.csv import Dialect, Separator, csv_cells
 from app.exports.jsonl import JSONL_MEDIA_TYPE, jsonl_chunks
 from app.exports.tables import MEDIA_TYPES, SHEETS, table_chunks
 from app.lists.pagination import SortKey, seek
+from app.search.sql import INDEXED
 
 CHUNK_ROWS = 1000
 
@@ -113,7 +114,7 @@ async def records(
     """Each matching row as the list item's object, in the sort's order: JSON-typed, or with Python values
     (`mode="python"`: dates, numbers, UUIDs) for spreadsheets."""
     adapter = _adapter(read_model)
-    stmt = select(*(c for c in table.c if c.key != "search_text")).where(*where)
+    stmt = select(*(c for c in table.c if c.key not in INDEXED)).where(*where)
     if key.column.key not in table.c:
         stmt = stmt.add_columns(key.column)
     async for rows in chunks_of_rows(engine, stmt, key, table.c[tie]):

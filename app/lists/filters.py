@@ -8,12 +8,27 @@ import math
 import operator
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, String, Table, bindparam, case, cast, func, or_, select
-from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    String,
+    Table,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.sql.elements import ClauseElement, KeyedColumnElement
 
-from app.core.text import fold, like_escape, parse_uuid
+from app.core.text import like_escape, parse_uuid
+from app.search.analysis import fts_excluded, fts_match, parse, tsquery
+from app.search.sql import TextMatch
 
 Prepared = tuple[Hashable, tuple[Any, ...]]
 Compare = Callable[[Any, Any], ColumnElement[bool]]
@@ -84,21 +99,34 @@ def compare(
     return Filter(param, prepare, lambda _shape, values: [how(column, values[0])])
 
 
-def search(column: KeyedColumnElement[Any], param: str = "q") -> Filter:
-    """Every word of the value must appear in the folded search text: accents and case never matter."""
+def search(table: Table, param: str = "q") -> Filter:
+    """French full-text `q` (app.search): stems, accents, case and elisions folded, web-search syntax; every
+    group of words must match. A `q` of stop words only filters nothing."""
 
     def prepare(value: str) -> Prepared:
-        patterns = tuple(f"%{like_escape(word)}%" for word in fold(value).split())
-        return len(patterns), patterns
+        query = parse(value)
+        if query.empty:
+            return None, ()
+        match, excluded = fts_match(query), fts_excluded(query)
+        return (bool(match), bool(excluded)), (tsquery(query), *(v for v in (match, excluded) if v))
 
-    return Filter(param, prepare, lambda _shape, values: [column.like(value, escape="\\") for value in values])
+    def build(shape: Hashable, values: Sequence[Any]) -> list[ColumnElement[bool]]:
+        if shape is None:
+            return []
+        has_match, has_excluded = cast(tuple[bool, bool], shape)
+        bound = [v if isinstance(v, ClauseElement) else literal(v, String()) for v in values]
+        match = bound[1] if has_match else None
+        excluded = bound[-1] if has_excluded else None
+        return [TextMatch(table, bound[0], match, excluded)]
+
+    return Filter(param, prepare, build)
 
 
 def common(table: Table) -> tuple[Filter, ...]:
     """The filters every list takes: words to find (where the table has a search text), and `updated_since`
     for incremental sync."""
     since = compare("updated_since", table.c.updated_at, operator.ge)
-    return (since,) if "search_text" not in table.c else (search(table.c.search_text), since)
+    return (since,) if "search_text" not in table.c else (search(table), since)
 
 
 def table_of(model: Any) -> Table:
@@ -221,7 +249,7 @@ def holds(param: str, column: KeyedColumnElement[Any]) -> Filter:
     def prepare(value: Any) -> Prepared:
         return None, (f'%"{like_escape(str(value))}"%',)
 
-    return Filter(param, prepare, lambda _shape, values: [cast(column, String).like(values[0], escape="\\")])
+    return Filter(param, prepare, lambda _shape, values: [sql_cast(column, String).like(values[0], escape="\\")])
 
 
 def not_passed(param: str, column: KeyedColumnElement[Any], now: Callable[[], Any]) -> Filter:

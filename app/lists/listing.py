@@ -1,7 +1,7 @@
 """A list of the API, declared once by its slice; its route, the fast path, exports and the CLI all read it."""
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.db import reading
+from app.core.errors import FieldError, InvalidInput
 from app.core.security import ANONYMOUS, CALLER_STATE, Caller
 from app.exports.columns import Column, flat_columns
 from app.exports.csv import Dialect, Separator
@@ -21,6 +22,11 @@ from app.lists.filters import Filter, Given, given, where
 from app.lists.pages import PageResult, json_page_response, read_page
 from app.lists.pagination import SortKey
 from app.lists.params import PageParams, export_requested
+from app.search.analysis import SearchQuery, parse, ranks, snippet
+from app.search.sql import RANK, RELEVANCE, Relevance
+
+HIGHLIGHTED = ("title", "name", "description", "summary", "results", "lessons", "purpose")
+"""The texts a highlight is cut from, the first that holds a word found."""
 
 
 @dataclass(frozen=True)
@@ -37,11 +43,14 @@ class ComputedSort:
 
 
 def _sorts(table: Table, params: type[PageParams], computed: Mapping[str, ComputedSort]) -> dict[str, SortKey]:
-    """Each choice of the params' `sort` (`name`, `-name`…) as the column it orders by and its direction; a
-    computed sort's expression binds the parameters its filter's values are named by (app.lists.filters)."""
+    """Each choice of the params' `sort` (`name`, `-name`…) as the column it orders by and its direction;
+    `relevance`, how well each row matches `q`, best first (app.search.sql); a computed sort's expression binds
+    the parameters its filter's values are named by (app.lists.filters)."""
     choices = get_args(params.model_fields["sort"].annotation)
     sorts = {
-        choice: SortKey(table.c[choice.lstrip("-")], choice.startswith("-"))
+        choice: SortKey(Relevance(table).label(RANK), descending=True)
+        if choice == RELEVANCE
+        else SortKey(table.c[choice.lstrip("-")], choice.startswith("-"))
         for choice in choices
         if choice not in computed
     }
@@ -73,12 +82,14 @@ class Listing:
         object.__setattr__(self, "sorts", _sorts(self.table, self.params, self.computed))
 
     def sort_key(self, params: Any) -> SortKey:
-        """The sort of an export: a computed one with the filter's values themselves (no statement is kept)."""
-        computed = self.computed.get(params.sort)
+        """The sort of an export: the list's default one for `relevance` (an export is the whole list, not its
+        best matches); a computed one with the filter's values themselves (no statement is kept)."""
+        sort = params.sort if params.sort != RELEVANCE else self.params.model_fields["sort"].default
+        computed = self.computed.get(sort)
         if computed is None:
-            return self.sorts[params.sort]
+            return self.sorts[sort]
         found = next(g for g in given(self.filters, params) if g.filter.param == computed.filter)
-        return computed.key(params.sort, found.values)
+        return computed.key(sort, found.values)
 
     def _seen(self, caller: Caller, params: Any) -> list[Given]:
         return [] if self.visibility is None else [self.visibility(caller, params)]
@@ -91,11 +102,22 @@ class Listing:
         }
         return where(self.filters, params, parent, self._seen(caller, params))
 
+    def sort(self, params: Any) -> str:
+        """The sort asked for, else `relevance` when `q` has words to find and the list ranks. Relevance asked
+        without words to find is a 422: there is nothing to rank by."""
+        ranking = RELEVANCE in self.sorts and ranks(getattr(params, "q", None))
+        if "sort" not in params.model_fields_set:
+            return RELEVANCE if ranking else str(params.sort)
+        if params.sort == RELEVANCE and not ranking:
+            error = FieldError(loc=["query", "sort"], msg="relevance needs words to find in q", type="value_error")
+            raise InvalidInput([error])
+        return str(params.sort)
+
     async def page(
         self, connection: AsyncConnection, params: Any, caller: Caller, within: Mapping[str, Any] | None = None
     ) -> PageResult:
         """One keyset page of the list, of what `caller` may see (see app.lists.pages)."""
-        query = params.list_query(params.sort)
+        query = params.list_query(self.sort(params))
         return await read_page(
             connection,
             self.table,
@@ -125,7 +147,15 @@ class Listing:
             )
         async with reading(request.app.state.reader) as connection:
             page = await self.page(connection, params, caller, within)
+        q = getattr(params, "q", None)
+        if getattr(params, "highlight", False) and q:
+            page = replace(page, highlights=self.highlights(page, parse(q)))
         return json_page_response(request, self.read_model, page)
+
+    def highlights(self, page: PageResult, query: SearchQuery) -> list[str | None]:
+        """Each row's extract around the words `query` finds, from the first of its texts that has one."""
+        fields = [name for name in HIGHLIGHTED if name in self.read_model.model_fields]
+        return [next((found for name in fields if (found := snippet(row[name], query))), None) for row in page.rows]
 
     def records(
         self,
@@ -136,7 +166,7 @@ class Listing:
         mode: Literal["json", "python"] = "json",
     ) -> AsyncIterator[dict[str, Any]]:
         """Every matching item `caller` may see as its JSON object (or its Python values, `mode="python"`), in
-        the sort's order, read a chunk at a time."""
+        the sort's order (see `sort_key`), read a chunk at a time."""
         where = self.where(params, caller, within)
         return export.records(engine, self.table, self.sort_key(params), where, self.read_model, self.tie, mode)
 

@@ -20,6 +20,7 @@ from app.core.urls import this_url_with
 from app.lists.filters import Filter, Given, given, where
 from app.lists.pagination import SortKey, cursor_values, next_cursor, seek
 from app.lists.reads import fetch_bound
+from app.search.sql import INDEXED
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class PageResult:
     rows: Sequence[Mapping[str, Any]]
     next_cursor: str | None
     total: int | None
+    highlights: Sequence[str | None] | None = None
+    """Each row's `highlight` (`?highlight=true`), added to its item."""
 
 
 _selected: dict[tuple[Table, type[BaseModel] | None], Select[Any]] = {}
@@ -52,7 +55,7 @@ def _page_select(
     stmt = _selected.get((table, read_model))
     if stmt is None:
         if read_model is None:
-            columns = [c for c in table.c if c.key != "search_text"]
+            columns = [c for c in table.c if c.key not in INDEXED]
         else:
             needed = {tie, *(key.column.key for key in sorts.values())}
             columns = [table.c[name] for name in read_model.model_fields if name in table.c]
@@ -196,9 +199,23 @@ def _uuid_text(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _highlighted_body(read_model: type[BaseModel], page: PageResult, highlights: Sequence[str | None]) -> bytes:
+    """The page with each item's `highlight` after its fields."""
+    adapter = _page_adapter(read_model)
+    body: dict[str, Any] = {"items": [dict(row) for row in page.rows], "next_cursor": page.next_cursor}
+    if page.total is not None:
+        body["total"] = page.total
+    dumped = adapter.dump_python(adapter.validate_python(body), mode="json", exclude_unset=True)
+    for item, highlight in zip(dumped["items"], highlights, strict=True):
+        item["highlight"] = highlight
+    return orjson.dumps(dumped)
+
+
 def page_body(read_model: type[BaseModel], page: PageResult) -> bytes:
     """The page as JSON in one pass: orjson straight from the rows when the model is plain, else pydantic's
     validation and serialisation."""
+    if page.highlights is not None:
+        return _highlighted_body(read_model, page, page.highlights)
     fields = read_model.model_fields
     if _plain(read_model):
         rows = page.rows

@@ -38,7 +38,14 @@ class ListParams(PageParams):
     q: str | None = Field(
         default=None,
         max_length=200,
-        description="Words to find, accents and case ignored: `ecoresponsable` finds « écoresponsable ».",
+        description="Words to find, all of them, in French: accents, case and elisions ignored, plurals and "
+        'inflections found (`laboratoires` finds « laboratoire »); `"a phrase"`, `a OR b`, `-excluded`, `prefix*` '
+        "(docs/search.md). With `q`, the default sort is `relevance`.",
+    )
+    highlight: bool = Field(
+        default=False,
+        description="With `q`: each item also carries `highlight`, an HTML-escaped extract of its title or text "
+        "around the words found, each within `<mark>…</mark>` (null when none is shown).",
     )
     updated_since: AwareInstant | None = Field(
         default=None, description="Only items updated at or after this instant (RFC 3339), for incremental sync."

@@ -17,4 +17,5 @@ class Campaign(Entity, table=True):
     starts_on: date = Field(nullable=False)
     ends_on: date = Field(nullable=False)
     description: str | None = Field(default=None, sa_type=Text)
+    search_title: str = Field(default="", sa_type=Text, nullable=False)
     search_text: str = Field(default="", sa_type=Text, nullable=False)

@@ -23,6 +23,7 @@ class FundingStream(Entity, table=True):
     currency: str = Field(default="EUR", sa_type=String(3), nullable=False)
     starts_on: date | None = None
     ends_on: date | None = None
+    search_title: str = Field(default="", sa_type=Text, nullable=False)
     search_text: str = Field(default="", sa_type=Text, nullable=False)
 
 
@@ -49,6 +50,7 @@ class Allocation(Entity, table=True):
     nature: str = Field(default="cash", sa_type=String(20), nullable=False)
     subsidy_share: Decimal = Field(default=Decimal(1), sa_type=Numeric(5, 4), nullable=False)
     eu_notified: bool = Field(default=False, nullable=False)
+    search_title: str = Field(default="", sa_type=Text, nullable=False)
     search_text: str = Field(default="", sa_type=Text, nullable=False)
 
 

@@ -29,4 +29,5 @@ class Lab(Entity, table=True):
     latitude: float | None = None
     longitude: float | None = None
     description: str | None = Field(default=None, sa_type=Text)
+    search_title: str = Field(default="", sa_type=Text, nullable=False)
     search_text: str = Field(default="", sa_type=Text, nullable=False)

@@ -17,4 +17,5 @@ class Organization(Entity, table=True):
     rna: str | None = Field(default=None, sa_type=String(10))
     region_code: str | None = Field(default=None, foreign_key="regions.code", sa_type=String(3), index=True)
     website: str | None = Field(default=None, sa_type=String(1000))
+    search_title: str = Field(default="", sa_type=Text, nullable=False)
     search_text: str = Field(default="", sa_type=Text, nullable=False)

@@ -38,6 +38,7 @@ class Project(Entity, table=True):
     # draft | submitted | published | rejected: only what is published is public (app.publication).
     publication: str = Field(default="published", sa_type=String(16), nullable=False, index=True)
     publication_note: str | None = Field(default=None, sa_type=String(1000))
+    search_title: str = Field(default="", sa_type=Text, nullable=False)
     search_text: str = Field(default="", sa_type=Text, nullable=False)
 
 

@@ -96,4 +96,4 @@ class OrganizationFilters(ListParams):
 
     kind: OrganizationKind | None = None
     region: RegionParam | None = Field(default=None, description="INSEE code or name.")
-    sort: Literal["name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"] = "name"
+    sort: Literal["relevance", "name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"] = "name"

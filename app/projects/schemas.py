@@ -147,7 +147,7 @@ class LabProjectFilters(ListParams):
         default=None, max_length=200, description="Projects replicating this one (id, slug or external_id)."
     )
     publication: PublicationParam
-    sort: Literal["title", "-title", "created_at", "-created_at", "updated_at", "-updated_at"] = "title"
+    sort: Literal["relevance", "title", "-title", "created_at", "-created_at", "updated_at", "-updated_at"] = "title"
 
 
 class ProjectFilters(LabProjectFilters):

@@ -17,7 +17,7 @@ from app.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.core.locking import lock_for_update
 from app.core.schemas import Input, merge_patch
 from app.crud import Blocker, Reference, ResourceSpec
-from app.lists.filters import Filter, common, compare, reference, search
+from app.lists.filters import Filter, common, compare, reference, search, table_of
 from app.lists.listing import Listing
 from app.models import Allocation, Event, Lab, Organization, Project, ProjectPartner, ProjectStatusChange, Region, Theme
 from app.projects import rules
@@ -227,7 +227,7 @@ async def history(session: AsyncSession, project: Project) -> Sequence[ProjectSt
     return (await session.execute(stmt)).scalars().all()
 
 
-_partner_names = search(Organization.__table__.c.search_text)  # type: ignore[attr-defined]
+_partner_names = search(table_of(Organization))
 PARTNERS = Listing(
     "project-partners",
     PARTNER_SPEC.table,

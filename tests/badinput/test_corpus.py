@@ -172,15 +172,19 @@ async def test_tricky_text_is_stored_and_returned_exactly(client: httpx2.AsyncCl
     assert (await client.get(f"/api/v1/labs/{lab['id']}")).json()["description"] == "\n".join(TRICKY_NAMES)
 
 
+LABS = ["'; DROP TABLE labs; --", "lab_un", "C:\\Labs\\Nord", 'Le "Lab" `code` $1 ?', "Lab 🧪 créatif 👩🏽‍🔬"]
 SEARCHES = [
-    ("percent", "%", ["100 % public"]),
-    ("underscore", "_", ["lab_un"]),
-    ("backslash", "\\", ["C:\\Labs\\Nord"]),
+    # `q` is words (docs/search.md): punctuation separates them, SQL and FTS syntax are taken as text.
+    ("percent", "100 %", ["100 % public"]),
+    ("underscore", "lab_un", LABS),
+    ("backslash", "C:\\Labs\\Nord", ["C:\\Labs\\Nord"]),
     ("sql-injection", "'; DROP", ["'; DROP TABLE labs; --"]),
-    ("double-quotes", '"Lab"', ['Le "Lab" `code` $1 ?']),
-    ("emoji", "🧪", ["Lab 🧪 créatif 👩🏽‍🔬", "🧪" * 300]),
+    ("double-quotes", '"Lab" `code` $1 ?', ['Le "Lab" `code` $1 ?']),
+    ("fts-syntax", 'NEAR(lab) ^nord : * " AND', []),
+    ("emoji", "🧪 créatif", ["Lab 🧪 créatif 👩🏽‍🔬"]),
     ("arabic", "الابتكار", ["مختبر الابتكار العمومي"]),
     ("hebrew", "חדשנות", ["מעבדת חדשנות"]),
+    ("decomposed-accent", "école", ["e\u0301cole (NFD)"]),
 ]
 
 

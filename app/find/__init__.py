@@ -1,0 +1,1 @@
+"""One search across the registry: labs, projects, events and organizations ranked together (docs/search.md)."""

@@ -1,0 +1,1 @@
+"""French full-text search, written once for both engines (docs/search.md)."""
