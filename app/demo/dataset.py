@@ -189,10 +189,11 @@ weeks later. Its start, and so every figure, stays; a training counts once howev
 def as_cycle(fields: dict[str, Any]) -> dict[str, Any]:
     """A training held three times a week apart (the same local time: the zone's wall clock)."""
     starts_at, ends_at = fields["starts_at"], fields["ends_at"]
-    dated = {key: value for key, value in fields.items() if key not in ("starts_at", "ends_at")}
     weeks = [timedelta(weeks=n) for n in range(3)]
     cycle = [{"starts_at": starts_at + week, "ends_at": ends_at + week} for week in weeks]
-    return {**dated, "title": f"{fields['title']} (cycle de trois séances)", "sessions": cycle}
+    # Its dates, as the API makes them: the span of its sessions.
+    spanned = {"starts_at": cycle[0]["starts_at"], "ends_at": cycle[-1]["ends_at"]}
+    return {**fields, **spanned, "title": f"{fields['title']} (cycle de trois séances)", "sessions": cycle}
 
 
 def _campaign_days() -> list[date]:

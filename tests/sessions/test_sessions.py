@@ -27,6 +27,7 @@ def body(lab_id: str, **fields: Any) -> dict[str, Any]:
         "theme_code": "service-usager",
         "format": "formation",
         "attendance_mode": "in-person",
+        "city": "Rennes",
         "audience": "agents",
         "lab_id": lab_id,
         **fields,
