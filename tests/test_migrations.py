@@ -226,11 +226,10 @@ def test_each_event_gets_one_session_of_its_own_id(fresh_url: str) -> None:
     event_id = uuid.uuid4().hex
     insert = (
         "INSERT INTO events (id, created_at, updated_at, version, title, theme_code, tags, format, attendance_mode, "
-        "audience, starts_at, ends_at, timezone, local_start_date, status, publication, search_text, is_full, "
-        "accessibility, languages) VALUES "
+        "audience, starts_at, ends_at, timezone, local_start_date, status, publication, search_text) VALUES "
         f"('{event_id}', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 3, 'Atelier', 'design', '[]', 'atelier', "
         "'in-person', 'agents', '2020-11-17 09:00:00', '2020-11-17 11:00:00', 'Europe/Paris', '2020-11-17', "
-        "'scheduled', 'published', 'atelier', false, '[]', '[\"fr\"]')"
+        "'scheduled', 'published', 'atelier')"
     )
     assert asyncio.run(_sessions(fresh_url, [insert])) == []
     migrations.upgrade(fresh_url)
