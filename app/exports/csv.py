@@ -114,7 +114,8 @@ def cell(value: Any, decimal_comma: bool = False) -> Any:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-async def _aiter(rows: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]]) -> AsyncIterator[Sequence[Any]]:
+async def each_row(rows: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]]) -> AsyncIterator[Sequence[Any]]:
+    """Rows given as a list or read as they come, one at a time."""
     if isinstance(rows, AsyncIterable):
         async for row in rows:
             yield row
@@ -136,7 +137,7 @@ async def csv_chunks(
     buffer.write(BOM)
     writer.writerow(header)
     pending = 0
-    async for row in _aiter(rows):
+    async for row in each_row(rows):
         writer.writerow([cell(value, french) for value in row])
         pending += 1
         if pending == CHUNK_ROWS:

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import Any
 
 from app.exports.columns import layout, sheet_row
-from app.exports.csv import CSV_MEDIA_TYPE, Dialect, Separator, csv_chunks
+from app.exports.csv import CSV_MEDIA_TYPE, Dialect, Separator, csv_chunks, each_row
 from app.exports.sheets import ODS_MEDIA_TYPE, XLSX_MEDIA_TYPE, ods_chunks, xlsx_chunks
 
 SHEETS = ("xlsx", "ods")
@@ -14,15 +14,6 @@ MEDIA_TYPES = {
     "xlsx": XLSX_MEDIA_TYPE,
     "ods": ODS_MEDIA_TYPE,
 }
-
-
-async def _rows(rows: Sequence[Sequence[Any]] | AsyncIterable[Sequence[Any]]) -> AsyncIterator[Sequence[Any]]:
-    if isinstance(rows, AsyncIterable):
-        async for row in rows:
-            yield row
-    else:
-        for row in rows:
-            yield row
 
 
 async def table_chunks(
@@ -38,11 +29,11 @@ async def table_chunks(
     """The table as `csv`, `xlsx` or `ods` (sheet `name`), streamed. In a spreadsheet, `_cents` columns get
     their euros beside them and datetimes are shown in the row's `timezone` (else UTC, in a column added)."""
     if output not in SHEETS:
-        async for chunk in csv_chunks(header, _rows(rows), separator, dialect):
+        async for chunk in csv_chunks(header, each_row(rows), separator, dialect):
             yield chunk
         return
     plan = layout(header, has_datetimes)
-    typed = (sheet_row(plan, row) async for row in _rows(rows))
+    typed = (sheet_row(plan, row) async for row in each_row(rows))
     writer = xlsx_chunks if output == "xlsx" else ods_chunks
     async for chunk in writer(name, plan.header, typed, plan.money):
         yield chunk
