@@ -84,4 +84,7 @@ def _sqlite_rank(element: Relevance, compiler: SQLCompiler, **kw: Any) -> str:
     name = compiler.preparer.format_table(element.table)
     fts = compiler.preparer.quote(fts_table(element.table.name))
     match = compiler.process(bindparam("q_1"), **kw)
-    return f"(SELECT -bm25({fts}, 10.0, 1.0) FROM {fts} WHERE {fts} MATCH {match} AND {fts}.rowid = {name}.rowid)"
+    # The matches are ranked once per statement (a materialized CTE, which SQLite indexes by rowid), then each
+    # row looks its rank up: bm25 asked row by row re-reads the word's whole doclist each time (quadratic).
+    ranked = f"SELECT rowid AS ranked_rowid, -bm25({fts}, 10.0, 1.0) AS ranked FROM {fts} WHERE {fts} MATCH {match}"
+    return f"(WITH ranks AS MATERIALIZED ({ranked}) SELECT ranked FROM ranks WHERE ranked_rowid = {name}.rowid)"
