@@ -47,10 +47,13 @@ def _text(column: str, json: bool) -> str:
 def install_postgresql(connection: Connection, table: str, title: str, body: dict[str, bool]) -> None:
     """The stored tsvector (title weighted A, the `body` columns B; True marks a JSON column) and its GIN index."""
     body_text = " || ' ' || ".join(_text(column, json) for column, json in body.items()) or "''"
-    # NFC first: `unaccent` knows `é`, not `e` followed by a combining accent (Python folds both).
+    # NFC first: `unaccent` knows `é`, not `e` followed by a combining accent (Python folds both). Hyphens become
+    # spaces, as Python's words split on them: PostgreSQL's parser reads `DEC-2020-042` as `dec`, `-2020`, `-042`.
+    title_text = f"translate(normalize({_text(title, False)}, NFC), '-', ' ')"
+    body_words = f"translate(normalize({body_text}, NFC), '-', ' ')"
     vector = (
-        f"setweight(to_tsvector('{CONFIGURATION}', normalize({_text(title, False)}, NFC)), 'A') || "
-        f"setweight(to_tsvector('{CONFIGURATION}', normalize({body_text}, NFC)), 'B')"
+        f"setweight(to_tsvector('{CONFIGURATION}', {title_text}), 'A') || "
+        f"setweight(to_tsvector('{CONFIGURATION}', {body_words}), 'B')"
     )
     connection.exec_driver_sql(
         f"ALTER TABLE {table} ADD COLUMN {VECTOR} tsvector GENERATED ALWAYS AS ({vector}) STORED"
