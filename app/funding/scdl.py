@@ -150,7 +150,7 @@ def _query(params: AllocationFilters) -> Select[Any]:
         # A project's title names the beneficiary only once the project is public.
         case((col(Project.publication) == PUBLISHED, col(Project.title))).label("project_title"),
     )
-    key = funding.ALLOCATIONS.sorts[params.sort]
+    key = funding.ALLOCATIONS.sort_key(params)
     if key.column.key not in {column.key for column in columns}:
         columns = (*columns, key.column)
     return _joined(select(*columns)).where(*funding.ALLOCATIONS.where(params, PUBLIC), _granted())
@@ -178,7 +178,7 @@ async def _payment_dates(engine: AsyncEngine, ids: list[Any]) -> dict[Any, list[
 
 async def _rows(engine: AsyncEngine, params: AllocationFilters) -> AsyncIterator[list[Any]]:
     """Allocations a chunk at a time; each chunk's disbursement dates in one more query."""
-    key = funding.ALLOCATIONS.sorts[params.sort]
+    key = funding.ALLOCATIONS.sort_key(params)
     async for chunk in chunks_of_rows(engine, _query(params), key, funding.ALLOCATIONS.table.c.id):
         dates = await _payment_dates(engine, [row["id"] for row in chunk])
         for row in chunk:

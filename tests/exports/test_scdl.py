@@ -158,6 +158,21 @@ class TestScdl:
         _, rows = await scdl_rows(client, stream=str(stream["id"]))
         assert [row["objet"] for row in rows] == ["Gardé"]
 
+    @pytest.mark.parametrize("sort", [None, "relevance"])
+    async def test_q_finds_the_grants_in_the_lists_default_order(
+        self, client: httpx2.AsyncClient, sort: str | None
+    ) -> None:
+        """The export is the whole list: `q` filters it, and relevance (the default with `q`) orders a page, not
+        the file (it was a 500: the export's statement bound no rank)."""
+        stream = await funder_stream(client)
+        await create_allocation(client, stream_id=stream["id"], purpose="Équipe écoresponsable")
+        await create_allocation(client, stream_id=stream["id"], purpose="Autre", reference="DEC-2020-042")
+        params = {"q": "equipe"} | ({} if sort is None else {"sort": sort})
+        _, rows = await scdl_rows(client, **params)
+        assert [row["objet"] for row in rows] == ["Équipe écoresponsable"]
+        _, rows = await scdl_rows(client, q="dec-2020")
+        assert [row["referenceDecision"] for row in rows] == ["DEC-2020-042"]
+
 
 SCHEMA = Path(__file__).parent.parent / "data" / "scdl-subventions-2.1.1.schema.json"
 
