@@ -57,6 +57,9 @@ class LogFormat(StrEnum):
     console = "console"
 
 
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -112,6 +115,9 @@ def serve(
             proxy_headers=True,
             forwarded_allow_ips=forwarded_allow_ips,
             timeout_graceful_shutdown=graceful_timeout,
+            # uvicorn kills a worker that does not answer its supervisor within this time (5 s by default): on a
+            # busy machine, starting the app takes longer, and the workers were killed and restarted in a loop.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     finally:
         if temporary_metrics_dir is not None:
