@@ -174,7 +174,7 @@ class TestAttribution:
     async def test_history_and_audit_name_the_key_by_name_and_prefix(
         self, anonymous: httpx2.AsyncClient, make_key: KeyMaker
     ) -> None:
-        key = await make_key("read", "write", name="Lab Bretagne app")
+        key = await make_key("read", "write", name="Lab Occitanie app")
         admin = bearer(await make_key("admin"))
         body = {"title": "Accueil", "kind": "project", "theme_code": "design"}
         project = (await anonymous.post("/api/v1/projects", json=body, headers=bearer(key))).json()
@@ -184,7 +184,7 @@ class TestAttribution:
             headers={**bearer(key), "Content-Type": "text/csv"},
         )
         assert imported.status_code == 200, imported.text
-        expected = f"Lab Bretagne app ({key[:11]})"
+        expected = f"Lab Occitanie app ({key[:11]})"
         history = (await anonymous.get(f"/api/v1/projects/{project['id']}/history", headers=bearer(key))).json()
         assert [entry["actor"] for entry in history] == [expected]
         trail = (await anonymous.get("/api/v1/audit", params={"limit": 500}, headers=admin)).json()["items"]
