@@ -3,7 +3,9 @@
 httptools (llhttp) puts no limit on the request line and headers, and gathers a header value piece by piece: a
 100 MB header costs the worker that memory and seconds of CPU while its other requests wait. Here a head that
 arrived whole is measured when it is complete, and one still arriving by the bytes received so far; past
-MAX_HEADER_BYTES the request is answered 431 and the connection closed, before the parser is fed any more.
+MAX_HEADER_BYTES the request is answered 431 and the connection closed, before the parser is fed any more. The
+close lingers: the answer is followed by a FIN and what the client still sends is read and dropped for a moment,
+since closing a socket with unread data sends a reset that can destroy the answer before the client reads it.
 """
 
 import asyncio
@@ -18,6 +20,7 @@ from app.core.errors import PROBLEM_JSON, problem_type
 from app.core.security import redact_keys
 
 DEFAULT_MAX_HEAD_BYTES = 32_768
+LINGER_SECONDS = 2.0
 
 
 class HeadLimitedProtocol(HttpToolsProtocol):
@@ -36,18 +39,21 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         # Bytes received since the current request's head began; between requests a new head may begin.
         self.head_bytes = 0
         self.in_head = True
+        self.refused = False
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return
         # Counted before parsing, judged after: a chunk that completes a small head and carries a body is fine.
         if self.in_head:
             self.head_bytes += len(data)
         super().data_received(data)
-        if self.in_head and self.head_bytes > self.max_head_bytes and not self.transport.is_closing():
+        if self.in_head and self.head_bytes > self.max_head_bytes and not self.refused:
             self._refuse_head()
 
     def on_headers_complete(self) -> None:
         # Once refused, the connection is closing: what else the chunk held is not served.
-        if self.transport.is_closing():
+        if self.refused:
             return
         self.in_head = False
         if len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers) > self.max_head_bytes:
@@ -56,18 +62,18 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
-        if not self.transport.is_closing():
+        if not self.refused:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
-        if self.transport.is_closing():
+        if self.refused:
             return
         super().on_message_complete()
         self.in_head = True
         self.head_bytes = 0
 
     def _refuse_head(self) -> None:
-        """431 as problem+json, then close: the rest of the head is never read."""
+        """431 as problem+json, then a lingering close: the rest of the head is never parsed."""
         self.logger.warning("Request line and headers over %d bytes refused.", self.max_head_bytes)
         path = getattr(self, "url", b"").partition(b"?")[0][:200].decode("latin-1")
         body = orjson.dumps(
@@ -90,5 +96,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
                 body,
             ]
         )
+        self.refused = True
         self.transport.write(b"".join(content))
-        self.transport.close()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
