@@ -144,7 +144,7 @@ async def read_page(
 
 _adapters: dict[type[Any], TypeAdapter[Any]] = {}
 _plain_models: dict[type[BaseModel], bool] = {}
-_JSON_NATIVE: frozenset[Any] = frozenset({str, int, bool, datetime, date, uuid.UUID, type(None), Any})
+_JSON_NATIVE: frozenset[Any] = frozenset({str, int, float, bool, datetime, date, uuid.UUID, type(None), Any})
 
 
 def _page_adapter(read_model: type[BaseModel]) -> TypeAdapter[Any]:
