@@ -39,6 +39,9 @@ def _run_sync(connection: Connection) -> None:
     if is_sqlite:
         # Batch migrations copy tables; foreign keys must be off while they do.
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    else:
+        # DB_STATEMENT_TIMEOUT_SECONDS bounds requests: rewriting a million rows takes minutes.
+        connection.exec_driver_sql("SET statement_timeout = 0")
     _configure(connection)
     with context.begin_transaction():
         context.run_migrations()

@@ -22,7 +22,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.core import migrations
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.core.db import create_engine
 from app.main import create_app
 from app.models.base import UTCDateTime
@@ -325,3 +325,21 @@ def test_existing_project_histories_get_their_phase_days(fresh_url: str) -> None
     ]
     migrations.downgrade(fresh_url, "0009")
     migrations.upgrade(fresh_url)
+
+
+def test_a_migration_is_not_cut_by_the_requests_statement_timeout(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DB_STATEMENT_TIMEOUT_SECONDS bounds requests; a migration rewriting a million rows takes minutes (0013
+    computes every row's search vector), and `lab-registry migrate` must see it through. SQLite has no such
+    timeout: there the migrations simply run."""
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_SECONDS", "0.001")
+    get_settings.cache_clear()
+    try:
+        migrations.downgrade(fresh_url, "base")
+        migrations.upgrade(fresh_url)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    head = ScriptDirectory.from_config(migrations.alembic_config(fresh_url)).get_current_head()
+    assert asyncio.run(_inspect(fresh_url, _revision)) == head
