@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     db_statement_timeout_seconds: float = Field(
         default=60,
         gt=0,
-        description="On PostgreSQL, the longest a statement may run before the server cancels it (503 Retry-After).",
+        description="On PostgreSQL, the longest a statement may run before the server cancels it (503 Retry-After); "
+        "migrations run without it.",
     )
     export_pool_size: int = Field(
         default=3,
