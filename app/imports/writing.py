@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import trail
 from app.core.db import json_text
 from app.models.audit import AuditEntry
+from app.search import schema
+from app.search.sql import INDEXED
 
 AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 AUDIT_COLUMNS = (
@@ -41,6 +43,7 @@ class Writer:
         self.columns = [c.key for c in table.c]
         self._json = frozenset(c.key for c in table.c if isinstance(c.type, JSON))
         self._postgres = session.get_bind().dialect.name == "postgresql"
+        self._searched = not self._postgres and INDEXED <= set(self.columns)
         self._stage: str | None = None
         self._audit_stage: str | None = None
         self._audited = 0
@@ -78,11 +81,24 @@ class Writer:
         if not rows:
             return
         if not self._postgres:
-            await self.session.execute(insert(self.table), list(rows))
+            await self._insert_sqlite(rows)
             return
         stage = await self._staged(rows)
         names = ", ".join(self.columns)
         await self.session.execute(text(f"INSERT INTO {self.table.name} ({names}) SELECT {names} FROM {stage}"))
+
+    async def _insert_sqlite(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """`executemany`; a searched table's text index takes the batch in one statement (app.search.schema)."""
+        if not self._searched:
+            await self.session.execute(insert(self.table), list(rows))
+            return
+        name = self.table.name
+        after = (await self.session.execute(text(f"SELECT coalesce(max(rowid), 0) FROM {name}"))).scalar_one()
+        lift, index, restore = schema.sqlite_bulk_insert(name)
+        await self.session.execute(text(lift))
+        await self.session.execute(insert(self.table), list(rows))
+        await self.session.execute(text(index), {"after": after})
+        await self.session.execute(text(restore))
 
     async def update(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Each row carries every column; the row with its id takes them all."""
