@@ -10,7 +10,7 @@ from typing import Any, Union, get_args, get_origin
 
 import orjson
 from pydantic import BaseModel, PlainSerializer, TypeAdapter, WrapSerializer
-from sqlalchemy import Integer, Select, Table, bindparam, func, select
+from sqlalchemy import ColumnElement, Integer, Select, Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +19,7 @@ from app.core.schemas import Page
 from app.core.urls import this_url_with
 from app.lists.filters import Filter, Given, given, where
 from app.lists.pagination import SortKey, cursor_values, next_cursor, seek
-from app.lists.reads import fetch_bound
+from app.lists.reads import fetch_bound, stored_json
 from app.search.sql import INDEXED
 
 
@@ -54,11 +54,14 @@ def _page_select(
     not said), plus the sort keys and the tie-breaking column the cursor needs; built once per list."""
     stmt = _selected.get((table, read_model))
     if stmt is None:
+        columns: list[ColumnElement[Any]]
         if read_model is None:
             columns = [c for c in table.c if c.key not in INDEXED]
         else:
             needed = {tie, *(key.column.key for key in sorts.values())}
-            columns = [table.c[name] for name in read_model.model_fields if name in table.c]
+            shown = [table.c[name] for name in read_model.model_fields if name in table.c]
+            # A plain model's page is written by orjson, which takes JSON columns as they are stored.
+            columns = [stored_json(column) for column in shown] if _plain(read_model) else list(shown)
             columns += [c for c in table.c if c.key in needed and c.key not in read_model.model_fields]
         stmt = _selected[(table, read_model)] = select(*columns)
     return stmt
@@ -214,17 +217,22 @@ def _highlighted_body(read_model: type[BaseModel], page: PageResult, highlights:
 def page_body(read_model: type[BaseModel], page: PageResult) -> bytes:
     """The page as JSON in one pass: orjson straight from the rows when the model is plain, else pydantic's
     validation and serialisation."""
-    if page.highlights is not None:
-        return _highlighted_body(read_model, page, page.highlights)
     fields = read_model.model_fields
     if _plain(read_model):
         rows = page.rows
-        if rows and tuple(rows[0]) != tuple(fields):
+        if page.highlights is not None:
+            rows = [
+                {**{name: row[name] for name in fields}, "highlight": highlight}
+                for row, highlight in zip(rows, page.highlights, strict=True)
+            ]
+        elif rows and tuple(rows[0]) != tuple(fields):
             rows = [{name: row[name] for name in fields} for row in rows]
         body: dict[str, Any] = {"items": rows, "next_cursor": page.next_cursor}
         if page.total is not None:
             body["total"] = page.total
         return orjson.dumps(body, default=_uuid_text, option=orjson.OPT_UTC_Z)
+    if page.highlights is not None:
+        return _highlighted_body(read_model, page, page.highlights)
     body = {"items": [dict(row) for row in page.rows], "next_cursor": page.next_cursor}
     if page.total is not None:
         body["total"] = page.total

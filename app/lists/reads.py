@@ -8,7 +8,8 @@ from typing import Any
 
 import aiosqlite
 import asyncpg
-from sqlalchemy import Select, Uuid
+import orjson
+from sqlalchemy import JSON, ColumnElement, Select, Text, TypeDecorator, Uuid, cast, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -35,6 +36,21 @@ class _Shape:
 
 
 _shapes: dict[tuple[Any, ...], _Shape | None] = {}
+
+
+class StoredJSON(TypeDecorator[str]):
+    """A JSON column read as the text it is stored as, which a page writes as is (an `orjson.Fragment`): no
+    parsing, no writing again. The app stores JSON as orjson writes it (`app.core.db.json_text`)."""
+
+    impl = Text
+    cache_ok = True
+
+
+def stored_json(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`column` read as `StoredJSON` when it is a JSON column (its text, as PostgreSQL's driver would parse it)."""
+    if not isinstance(column.type, JSON):
+        return column
+    return type_coerce(cast(column, Text), StoredJSON()).label(column.key)
 
 
 def _sqlite_uuid(value: str) -> str:
@@ -64,6 +80,8 @@ def _converter(column_type: Any, dialect: Dialect, typed: bool) -> Converter | N
     On PostgreSQL asyncpg reads every type the tables use as what the model declares (NUMERIC as a Decimal, FLOAT
     as a float, JSON through the codec the engine set), but UUIDs as its own class, which orjson does not take.
     """
+    if isinstance(column_type, StoredJSON):
+        return orjson.loads if typed else orjson.Fragment
     if typed:
         processor: Converter | None = column_type.dialect_impl(dialect).result_processor(dialect, None)
         return processor
