@@ -18,11 +18,13 @@ from fastapi import FastAPI
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
+from xdist.scheduler import LoadFileScheduling  # type: ignore[import-untyped]
 
 from app.auth import service as auth_service
 from app.auth.schemas import Scope
 from app.core import migrations
 from app.core.config import Settings, get_settings
+from app.demo.seed import SeedReport, seed
 from app.main import create_app
 from app.models.auth import ApiKey
 from app.ops.logging import configure_logging
@@ -51,9 +53,32 @@ def pytest_configure() -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first: xdist hands out the files in this order, so the longest ones start at once and the
-    many short ones fill the workers up at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Slow tests first, the fuzzer (the longest test by far) before them: xdist hands out the files in this order
+    (addopts' `--no-loadscope-reorder` keeps it from sorting them by test count), so the longest ones start at
+    once and the many short ones fill the workers up at the end."""
+    items.sort(key=lambda item: (item.path.name != LONGEST_FILE, item.get_closest_marker("slow") is None))
+
+
+LONGEST_FILE = "test_schemathesis.py"
+SAME_WORKER = {
+    "tests/test_seed_demo.py": "demo",
+    "tests/stats/test_demo_figures.py": "demo",
+    "tests/events/test_demo_places.py": "demo",
+}
+"""Files that read the session's `demo_data`, seeded once per worker (seconds): one worker takes them all."""
+
+
+class FileScheduling(LoadFileScheduling):  # type: ignore[misc]
+    """`--dist loadfile`, the files of SAME_WORKER handed out as one unit."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        scope: str = super()._split_scope(nodeid)
+        return SAME_WORKER.get(scope, scope)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
+    """xdist's own scheduler for any other `--dist`."""
+    return FileScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +94,38 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with scratch_database(tmp_path_factory.mktemp("db"), "lr_test") as url:
         migrations.upgrade(url)
         yield url
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for the demo dataset alone: the shared one is emptied after every test."""
+    with scratch_database(tmp_path_factory.mktemp("demo"), "lr_demo") as url:
+        migrations.upgrade(url)
+        yield url
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """The demo dataset, seeded once per run (per worker): the first seed's report, an app on it, and a key with
+    the scopes of `client`'s."""
+
+    report: SeedReport
+    settings: Settings
+    app: FastAPI
+    key: str
+
+
+@pytest.fixture(scope="session")
+async def demo_data(demo_database: str) -> AsyncIterator[DemoData]:
+    """Seeding takes seconds: the tests that read the demo (or seed it again, which must add nothing) share one
+    seeded database; SAME_WORKER keeps their files on one worker."""
+    settings = Settings(database_url=demo_database)
+    report = await seed(settings)
+    async with running(settings) as application:
+        async with application.state.sessionmaker() as session, session.begin():
+            scopes = [Scope.read, Scope.write, Scope.funding, Scope.publish]
+            _, key = await auth_service.create_key(session, name="demo reader", scopes=scopes, expires_at=None)
+        yield DemoData(report, settings, application, key)
 
 
 @pytest.fixture
