@@ -3,19 +3,20 @@ TEST_DATABASE_URL: see tests/databases.py), one app per distinct settings shared
 after every test, and HTTP clients on the app. docs/testing.md explains how they share the apps and how to write a
 test that needs other settings."""
 
+import copy
 import itertools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 from xdist.scheduler import LoadFileScheduling  # type: ignore[import-untyped]
@@ -35,6 +36,7 @@ DATA_TABLES = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.na
 """Every table a test may write to, children before parents."""
 
 KeyMaker = Callable[..., Awaitable[str]]
+Built = TypeVar("Built")
 
 
 @dataclass
@@ -242,6 +244,71 @@ async def reset_data(engine: AsyncEngine, keys: IssuedKeys) -> None:
             await connection.execute(text(f"DELETE FROM {table}"))
         if keys.rows:
             await connection.execute(insert(ApiKey), keys.rows)
+
+
+Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
+"""Rows of the data tables, by table, by primary key."""
+
+
+async def _data_rows(engine: AsyncEngine) -> Rows:
+    tables = SQLModel.metadata.tables
+    async with engine.connect() as connection:
+        return {
+            name: {
+                tuple(row[c.name] for c in tables[name].primary_key.columns): dict(row)
+                for row in (await connection.execute(select(tables[name]))).mappings()
+            }
+            for name in DATA_TABLES
+        }
+
+
+@dataclass(frozen=True)
+class Saved:
+    value: Any
+    rows: dict[str, list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def saved_data() -> dict[str, Saved]:
+    return {}
+
+
+@dataclass(frozen=True)
+class BuiltOnce:
+    """Data the tests of a module start from, built through the API by the first test that needs it and saved as
+    rows: each later test gets the same rows put back, after the usual reset, in one INSERT a table instead of the
+    tens of requests (a few hundred ms) that built them. Only what the build wrote is saved; keys `make_key`
+    issued are left to the reset."""
+
+    app: FastAPI
+    saved: dict[str, Saved]
+    keys: IssuedKeys
+
+    async def __call__(self, build: Callable[[], Awaitable[Built]]) -> Built:
+        name = f"{build.__module__}.{build.__qualname__}"
+        engine: AsyncEngine = self.app.state.engine
+        if (saved := self.saved.get(name)) is None:
+            before = await _data_rows(engine)
+            value = await build()
+            after = await _data_rows(engine)
+            rows = {table: [row for pk, row in after[table].items() if pk not in before[table]] for table in after}
+            self.saved[name] = Saved(copy.deepcopy(value), rows)
+            return value
+        issued = {row["id"] for row in self.keys.rows}
+        async with engine.begin() as connection:
+            for table in reversed(DATA_TABLES):
+                put_back = [row for row in saved.rows[table] if table != "api_keys" or row["id"] not in issued]
+                if put_back:
+                    await connection.execute(insert(SQLModel.metadata.tables[table]), put_back)
+        restored: Built = copy.deepcopy(saved.value)
+        return restored
+
+
+@pytest.fixture
+def built_once(app: FastAPI, saved_data: dict[str, Saved], issued_keys: IssuedKeys) -> BuiltOnce:
+    """`await built_once(build)`: what `build` (an async function of no argument, writing through the API) returns,
+    its rows built once per run (per worker) and put back for each later test."""
+    return BuiltOnce(app, saved_data, issued_keys)
 
 
 @pytest.fixture
