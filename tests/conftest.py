@@ -3,26 +3,29 @@ TEST_DATABASE_URL: see tests/databases.py), one app per distinct settings shared
 after every test, and HTTP clients on the app. docs/testing.md explains how they share the apps and how to write a
 test that needs other settings."""
 
+import copy
 import itertools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
+from xdist.scheduler import LoadFileScheduling  # type: ignore[import-untyped]
 
 from app.auth import service as auth_service
 from app.auth.schemas import Scope
 from app.core import migrations
 from app.core.config import Settings, get_settings
+from app.demo.seed import SeedReport, seed
 from app.main import create_app
 from app.models.auth import ApiKey
 from app.ops.logging import configure_logging
@@ -33,6 +36,7 @@ DATA_TABLES = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.na
 """Every table a test may write to, children before parents."""
 
 KeyMaker = Callable[..., Awaitable[str]]
+Built = TypeVar("Built")
 
 
 @dataclass
@@ -51,9 +55,32 @@ def pytest_configure() -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first: xdist hands out the files in this order, so the longest ones start at once and the
-    many short ones fill the workers up at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Slow tests first, the fuzzer (the longest test by far) before them: xdist hands out the files in this order
+    (addopts' `--no-loadscope-reorder` keeps it from sorting them by test count), so the longest ones start at
+    once and the many short ones fill the workers up at the end."""
+    items.sort(key=lambda item: (item.path.name != LONGEST_FILE, item.get_closest_marker("slow") is None))
+
+
+LONGEST_FILE = "test_schemathesis.py"
+SAME_WORKER = {
+    "tests/test_seed_demo.py": "demo",
+    "tests/stats/test_demo_figures.py": "demo",
+    "tests/events/test_demo_places.py": "demo",
+}
+"""Files that read the session's `demo_data`, seeded once per worker (seconds): one worker takes them all."""
+
+
+class FileScheduling(LoadFileScheduling):  # type: ignore[misc]
+    """`--dist loadfile`, the files of SAME_WORKER handed out as one unit."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        scope: str = super()._split_scope(nodeid)
+        return SAME_WORKER.get(scope, scope)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
+    """xdist's own scheduler for any other `--dist`."""
+    return FileScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +96,38 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with scratch_database(tmp_path_factory.mktemp("db"), "lr_test") as url:
         migrations.upgrade(url)
         yield url
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for the demo dataset alone: the shared one is emptied after every test."""
+    with scratch_database(tmp_path_factory.mktemp("demo"), "lr_demo") as url:
+        migrations.upgrade(url)
+        yield url
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """The demo dataset, seeded once per run (per worker): the first seed's report, an app on it, and a key with
+    the scopes of `client`'s."""
+
+    report: SeedReport
+    settings: Settings
+    app: FastAPI
+    key: str
+
+
+@pytest.fixture(scope="session")
+async def demo_data(demo_database: str) -> AsyncIterator[DemoData]:
+    """Seeding takes seconds: the tests that read the demo (or seed it again, which must add nothing) share one
+    seeded database; SAME_WORKER keeps their files on one worker."""
+    settings = Settings(database_url=demo_database)
+    report = await seed(settings)
+    async with running(settings) as application:
+        async with application.state.sessionmaker() as session, session.begin():
+            scopes = [Scope.read, Scope.write, Scope.funding, Scope.publish]
+            _, key = await auth_service.create_key(session, name="demo reader", scopes=scopes, expires_at=None)
+        yield DemoData(report, settings, application, key)
 
 
 @pytest.fixture
@@ -185,6 +244,71 @@ async def reset_data(engine: AsyncEngine, keys: IssuedKeys) -> None:
             await connection.execute(text(f"DELETE FROM {table}"))
         if keys.rows:
             await connection.execute(insert(ApiKey), keys.rows)
+
+
+Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
+"""Rows of the data tables, by table, by primary key."""
+
+
+async def _data_rows(engine: AsyncEngine) -> Rows:
+    tables = SQLModel.metadata.tables
+    async with engine.connect() as connection:
+        return {
+            name: {
+                tuple(row[c.name] for c in tables[name].primary_key.columns): dict(row)
+                for row in (await connection.execute(select(tables[name]))).mappings()
+            }
+            for name in DATA_TABLES
+        }
+
+
+@dataclass(frozen=True)
+class Saved:
+    value: Any
+    rows: dict[str, list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def saved_data() -> dict[str, Saved]:
+    return {}
+
+
+@dataclass(frozen=True)
+class BuiltOnce:
+    """Data the tests of a module start from, built through the API by the first test that needs it and saved as
+    rows: each later test gets the same rows put back, after the usual reset, in one INSERT a table instead of the
+    tens of requests (a few hundred ms) that built them. Only what the build wrote is saved; keys `make_key`
+    issued are left to the reset."""
+
+    app: FastAPI
+    saved: dict[str, Saved]
+    keys: IssuedKeys
+
+    async def __call__(self, build: Callable[[], Awaitable[Built]]) -> Built:
+        name = f"{build.__module__}.{build.__qualname__}"
+        engine: AsyncEngine = self.app.state.engine
+        if (saved := self.saved.get(name)) is None:
+            before = await _data_rows(engine)
+            value = await build()
+            after = await _data_rows(engine)
+            rows = {table: [row for pk, row in after[table].items() if pk not in before[table]] for table in after}
+            self.saved[name] = Saved(copy.deepcopy(value), rows)
+            return value
+        issued = {row["id"] for row in self.keys.rows}
+        async with engine.begin() as connection:
+            for table in reversed(DATA_TABLES):
+                put_back = [row for row in saved.rows[table] if table != "api_keys" or row["id"] not in issued]
+                if put_back:
+                    await connection.execute(insert(SQLModel.metadata.tables[table]), put_back)
+        restored: Built = copy.deepcopy(saved.value)
+        return restored
+
+
+@pytest.fixture
+def built_once(app: FastAPI, saved_data: dict[str, Saved], issued_keys: IssuedKeys) -> BuiltOnce:
+    """`await built_once(build)`: what `build` (an async function of no argument, writing through the API) returns,
+    its rows built once per run (per worker) and put back for each later test."""
+    return BuiltOnce(app, saved_data, issued_keys)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The demo dataset: the press release's figures read back through the API, and a second run that changes nothing."""
 
 from collections import Counter
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
@@ -11,8 +12,9 @@ from app.demo.catalog import DEMO_NOTE
 from app.demo.dataset import Dataset, Kind, Ref, build_dataset
 from app.demo.seed import SeedError, seed
 from app.organizations.schemas import luhn_valid
+from tests.conftest import DemoData
 from tests.factories import create_lab, create_stream
-from tests.helpers import total
+from tests.helpers import bearer, total
 
 pytestmark = pytest.mark.anyio
 
@@ -89,10 +91,22 @@ class TestDataset:
         assert all(paid[a] <= allocations[a]["amount_cents"] for a in paid)
 
 
+@pytest.fixture
+async def demo_client(demo_data: DemoData) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client with `client`'s scopes on the demo dataset, seeded once into an empty database (conftest's
+    `demo_data`)."""
+    transport = httpx2.ASGITransport(app=demo_data.app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test", headers=bearer(demo_data.key)) as http:
+        yield http
+
+
 @pytest.mark.slow
 class TestSeedDemo:
-    async def test_reproduces_the_press_release(self, client: httpx2.AsyncClient, settings: Settings) -> None:
-        report = await seed(settings)
+    """The first three read the run's seeded demo (the seed takes seconds); the last two seed the shared test
+    database, emptied after each test, over the rows they need there first."""
+
+    async def test_reproduces_the_press_release(self, demo_data: DemoData, demo_client: httpx2.AsyncClient) -> None:
+        report, client = demo_data.report, demo_client
         assert report.total_created > 0
         assert not any(report.present.values())
 
@@ -113,9 +127,8 @@ class TestSeedDemo:
         assert await count(client, "/api/v1/projects", kind="action") == 58
         assert await count(client, "/api/v1/funding-streams") == 2
 
-    async def test_two_labs_have_work_awaiting_review(self, client: httpx2.AsyncClient, settings: Settings) -> None:
-        await seed(settings)
-
+    async def test_two_labs_have_work_awaiting_review(self, demo_client: httpx2.AsyncClient) -> None:
+        client = demo_client
         queue = await client.get("/api/v1/events", params={"publication": "submitted"})
         drafts = await client.get("/api/v1/projects", params={"publication": "draft,submitted"})
 
@@ -124,15 +137,15 @@ class TestSeedDemo:
         assert len({p["lab_id"] for p in drafts.json()["items"]}) == 2
         assert await count(client, "/api/v1/events", publication="any") == await total(client, "/api/v1/events") + 2
 
-    async def test_second_run_changes_nothing(self, client: httpx2.AsyncClient, settings: Settings) -> None:
-        first = await seed(settings)
+    async def test_second_run_changes_nothing(self, demo_data: DemoData, demo_client: httpx2.AsyncClient) -> None:
+        first, client = demo_data.report, demo_client
         samples = [
             (await client.get("/api/v1/labs/bretagne")).json(),
             (await client.get("/api/v1/events", params={"campaign": CAMPAIGN, "limit": 1})).json()["items"][0],
             (await client.get("/api/v1/projects", params={"limit": 1})).json()["items"][0],
         ]
 
-        second = await seed(settings)
+        second = await seed(demo_data.settings)
 
         assert second.total_created == 0
         assert second.present == first.created

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from app.auth import service as auth_service
 from app.auth.schemas import Scope
+from tests.conftest import BuiltOnce
 from tests.factories import (
     create_allocation,
     create_campaign,
@@ -41,7 +42,12 @@ async def _key(app: FastAPI, name: str, scopes: list[str], labs: list[str] | Non
 
 
 @pytest.fixture
-async def world(app: FastAPI, client: httpx2.AsyncClient) -> World:
+async def world(app: FastAPI, client: httpx2.AsyncClient, built_once: BuiltOnce) -> World:
+    """Built through the API once per run (per worker), put back as rows for each later test."""
+    return await built_once(lambda: _world(app, client))
+
+
+async def _world(app: FastAPI, client: httpx2.AsyncClient) -> World:
     host = await create_organization(client)
     lab_a = await create_lab(client, slug="lab-a", host_organization_id=host["id"])
     lab_b = await create_lab(client, slug="lab-b", region_code="76")

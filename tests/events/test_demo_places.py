@@ -5,10 +5,10 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.stats.test_demo_figures import demo, demo_database
+from tests.stats.test_demo_figures import demo
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-__all__ = ["demo", "demo_database"]
+__all__ = ["demo"]
 
 
 async def items(client: httpx2.AsyncClient, **params: Any) -> list[dict[str, Any]]:

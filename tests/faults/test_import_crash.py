@@ -62,6 +62,17 @@ async def _writing_while_blocked(engine: AsyncEngine) -> bool:
     return bool(found)
 
 
+def _truncate_wal(database: Path) -> None:
+    """Checkpoint and empty the write-ahead log: after a checkpoint SQLite writes the log again from its start
+    without shrinking the file, so a log that earlier tests (or the reset's DELETEs) had grown hid the import's
+    spill, and the import ran to its end before the test saw it write."""
+    connection = sqlite3.connect(database)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+
+
 def _sqlite_writing(database: Path, wal_before: int) -> bool:
     """SQLite: another connection holds the write lock, and its transaction has grown the write-ahead log by
     pages of rows (a spill: nothing of it is committed)."""
@@ -85,6 +96,8 @@ async def _kill_during_import(
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv"}
     postgresql = engine.dialect.name == "postgresql"
     database = Path(engine.url.database or "")
+    if not postgresql:
+        _truncate_wal(database)
     wal_before = (
         0
         if postgresql or not database.with_name(database.name + "-wal").exists()

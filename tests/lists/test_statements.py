@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.util import await_only
 
-from tests.conftest import KeyMaker
+from tests.conftest import BuiltOnce, KeyMaker
 from tests.factories import (
     create_allocation,
     create_campaign,
@@ -94,7 +94,12 @@ async def public(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
 
 
 @pytest.fixture
-async def ids(client: httpx2.AsyncClient) -> dict[str, str]:
+async def ids(client: httpx2.AsyncClient, built_once: BuiltOnce) -> dict[str, str]:
+    """Built through the API once per run (per worker), put back as rows for each later test."""
+    return await built_once(lambda: _ids(client))
+
+
+async def _ids(client: httpx2.AsyncClient) -> dict[str, str]:
     """ROWS of each listed kind, linked so that every filter below matches all of them."""
     host = await create_organization(client, region_code="53")
     campaign = await create_campaign(client)

@@ -7,6 +7,7 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 
+from tests.conftest import BuiltOnce
 from tests.factories import create_event, create_lab, create_organization, create_project
 from tests.helpers import assert_problem
 
@@ -63,7 +64,12 @@ CASES: list[tuple[str, set[str]]] = [
 
 
 @pytest.fixture
-async def corpus(client: httpx2.AsyncClient) -> dict[str, str]:
+async def corpus(client: httpx2.AsyncClient, built_once: BuiltOnce) -> dict[str, str]:
+    """Built through the API once per run (per worker), put back as rows for each later test."""
+    return await built_once(lambda: _corpus(client))
+
+
+async def _corpus(client: httpx2.AsyncClient) -> dict[str, str]:
     lab = await create_lab(client)
     ids = {}
     for name, (title, description, city, tags) in CORPUS.items():

@@ -1,38 +1,22 @@
 """The demo dataset, read back through the stats endpoints, gives the press release's figures."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 import pytest
 
-from app.core import migrations
-from app.core.config import Settings
 from app.demo.dataset import CAMPAIGN_FORMATS, CAMPAIGN_SLUG, CAMPAIGN_THEMES, CYCLE_EVERY, TRAINING_SESSIONS
-from app.demo.seed import seed
-from tests.conftest import running
-from tests.databases import scratch_database
+from tests.conftest import DemoData
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database of the module's own: the shared one is emptied after every test."""
-    with scratch_database(tmp_path_factory.mktemp("demo"), "lr_demo") as url:
-        migrations.upgrade(url)
-        yield url
-
-
-@pytest.fixture(scope="module")
-async def demo(demo_database: str) -> AsyncIterator[httpx2.AsyncClient]:
-    """A client on an app over the demo dataset, seeded once (seeding takes seconds): the tests only read."""
-    settings = Settings(database_url=demo_database)
-    await seed(settings)
-    async with (
-        running(settings) as application,
-        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=application), base_url="http://test") as http,
-    ):
+@pytest.fixture
+async def demo(demo_data: DemoData) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client without a key on the app over the demo dataset (conftest's `demo_data`): the tests only read."""
+    transport = httpx2.ASGITransport(app=demo_data.app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from app.events.schemas import EventFilters
 from app.stats.schemas import PAGING, EventStatsParams
+from tests.conftest import BuiltOnce
 from tests.factories import create_campaign, create_event, create_lab, create_organization
 from tests.helpers import assert_problem
 
@@ -38,7 +39,12 @@ def rows(body: dict[str, Any]) -> list[Row]:
 
 
 @pytest.fixture
-async def dataset(client: httpx2.AsyncClient) -> dict[str, Any]:
+async def dataset(client: httpx2.AsyncClient, built_once: BuiltOnce) -> dict[str, Any]:
+    """Built through the API once per run (per worker), put back as rows for each later test."""
+    return await built_once(lambda: _dataset(client))
+
+
+async def _dataset(client: httpx2.AsyncClient) -> dict[str, Any]:
     """Seven events whose every grouping is known (numbers are the event's position in the comments)."""
     lab_a = await create_lab(client, name="Lab A", slug="lab-a", region_code="53")
     lab_b = await create_lab(client, name="Lab B", slug="lab-b", region_code="04")

@@ -5,6 +5,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.conftest import BuiltOnce
 from tests.factories import (
     create_allocation,
     create_disbursement,
@@ -48,7 +49,12 @@ def money(body: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-async def dataset(client: httpx2.AsyncClient) -> dict[str, Any]:
+async def dataset(client: httpx2.AsyncClient, built_once: BuiltOnce) -> dict[str, Any]:
+    """Built through the API once per run (per worker), put back as rows for each later test."""
+    return await built_once(lambda: _dataset(client))
+
+
+async def _dataset(client: httpx2.AsyncClient) -> dict[str, Any]:
     ftap = await create_stream(client, code="FTAP", name="Fonds FTAP", envelope_cents=1_000_000 * EURO)
     relance = await create_stream(client, code="RELANCE", name="France Relance", envelope_cents=None)
     await create_stream(client, code="VIDE", name="Fonds vide", envelope_cents=5_000 * EURO)
