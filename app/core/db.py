@@ -74,6 +74,14 @@ def _disconnect_as_unavailable(context: ExceptionContext) -> BaseException | Non
     return DatabaseUnavailable()
 
 
+def _rollback_if_open(dbapi_connection: Any, record: ConnectionPoolEntry, _state: Any) -> None:
+    """A SQLite connection goes back to the pool rolled back only when a transaction is open: the pool's own
+    rollback, on every return, is one more hand-off to the connection's thread, and a read (a list page, a key
+    lookup) opens none."""
+    if record.driver_connection is not None and record.driver_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
 def _drop_closed(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
     """The pool's check before lending a connection, in place of SQLAlchemy's pre-ping, which costs three round
     trips on asyncpg (BEGIN, a query, ROLLBACK) on every checkout: a connection the server closed (restart,
@@ -94,8 +102,9 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
         "pool_timeout": settings.db_pool_timeout_seconds,
     }
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, **shared)
+        engine = create_async_engine(settings.database_url, **shared, pool_reset_on_return=None)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
+        event.listen(engine.sync_engine, "reset", _rollback_if_open)
         return engine
     timeout_ms = str(int(settings.db_statement_timeout_seconds * 1000))
     engine = create_async_engine(
