@@ -1,6 +1,8 @@
 """Pooled connections go back to the pool clean: on SQLite the pool rolls a connection back only when it holds an
 open transaction (app.core.db), which a read never opens — a write left open must still be undone."""
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 
@@ -14,7 +16,7 @@ async def test_a_connection_returned_inside_a_transaction_is_rolled_back(databas
     engine = create_engine(Settings(database_url=database_url), pool_size=1)
     try:
         async with engine.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
+            driver: Any = (await connection.get_raw_connection()).driver_connection
             if engine.dialect.name == "sqlite":
                 await driver.execute("INSERT INTO regions (code, name, timezone) VALUES ('zz', 'Nulle part', 'UTC')")
                 assert driver.in_transaction
