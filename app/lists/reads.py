@@ -47,7 +47,7 @@ class StoredJSON(TypeDecorator[str]):
 
 
 def stored_json(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """`column` read as `StoredJSON` when it is a JSON column (its text, as PostgreSQL's driver would parse it)."""
+    """`column` read as `StoredJSON` when it is a JSON column: cast to text, which no driver parses."""
     if not isinstance(column.type, JSON):
         return column
     return type_coerce(cast(column, Text), StoredJSON()).label(column.key)
