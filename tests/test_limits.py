@@ -3,15 +3,19 @@ full pool, a lock held too long or a statement past its time limit is a 503 with
 caller's key is checked before any write lock."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
 import httpx2
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlmodel import col
 
 from app.core.config import Settings
+from app.models.auth import ApiKey
+from tests.conftest import KeyMaker
 from tests.factories import create_lab, create_stream
 from tests.helpers import assert_problem, total
 from tests.imports.loading import loaded
@@ -123,6 +127,31 @@ class TestWriteLock:
         async with httpx2.AsyncClient(transport=transport, base_url="http://test") as keyless:
             answer = keyless.post("/api/v1/allocations", json=held_lock["body"])
             assert_problem(await asyncio.wait_for(answer, 0.25), 401)
+
+    @pytest.fixture
+    async def unused_key(self, make_key: KeyMaker) -> str:
+        return await make_key("read", name="first read under the lock")
+
+    async def test_a_key_is_checked_without_waiting_for_the_lock(
+        self, app: FastAPI, unused_key: str, held_lock: dict[str, Any]
+    ) -> None:
+        """A key's first read while an import holds the lock (the key issued before it) is answered at once: its
+        lookup reads past the lock, and on SQLite the stamp of its use, which needs the lock, is skipped rather
+        than waited for (on PostgreSQL the lock held is a stream's row, not the key's)."""
+        key = unused_key
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://test") as reader:
+            reader.headers["Authorization"] = f"Bearer {key}"
+            started = time.monotonic()
+            response = await reader.get("/api/v1/events")
+            waited = time.monotonic() - started
+        assert response.status_code == 200, response.text
+        assert waited < 0.5, f"the read waited {waited:.2f} s for the lock (its limit is 1 s)"
+        await held_lock["release"]()
+        async with app.state.engine.connect() as connection:
+            stamp = select(col(ApiKey.last_used_at)).where(col(ApiKey.prefix) == key[:11])
+            last_used = (await connection.execute(stamp)).scalar_one()
+        assert (last_used is None) == (connection.dialect.name == "sqlite")
 
     async def test_a_write_that_waits_past_the_limit_is_503_and_writes_nothing(
         self, held_lock: dict[str, Any], client: httpx2.AsyncClient

@@ -8,6 +8,7 @@ key's prefix and the hashes compared in constant time. A key creates only keys w
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from collections.abc import Collection, Sequence
@@ -30,7 +31,8 @@ from app.models import Lab
 from app.models.auth import ApiKey, ApiKeyLab
 from app.models.base import utcnow
 
-_KEY_LENGTH = len(KEY_PREFIX) + 43
+_KEY_SHAPE = re.compile(re.escape(KEY_PREFIX) + "[A-Za-z0-9_-]{43}")
+"""A key: the prefix, then 256 random bits in URL-safe base64 (`secrets.token_urlsafe(32)`)."""
 # Serializes the creations that check a name is free (PostgreSQL; SQLite's write lock does it already).
 _KEY_NAMES_LOCK = 0x4C52_4B45_59  # "LRKEY"
 # last_used_at is written at most this often per key, so reads do not turn into writes.
@@ -42,13 +44,8 @@ def _hash(key: str) -> str:
 
 
 def looks_like_key(token: str) -> bool:
-    """Shape check before any query: the prefix, the length, URL-safe base64 characters."""
-    body = token[len(KEY_PREFIX) :]
-    return (
-        token.startswith(KEY_PREFIX)
-        and len(token) == _KEY_LENGTH
-        and all(c.isascii() and (c.isalnum() or c in "-_") for c in body)
-    )
+    """Shape check before any query: the prefix, then 43 URL-safe base64 characters."""
+    return _KEY_SHAPE.fullmatch(token) is not None
 
 
 def _audit(session: AsyncSession, action: str, row: ApiKey, before: dict[str, Any], after: dict[str, Any]) -> None:
