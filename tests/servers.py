@@ -90,9 +90,13 @@ class Server:
         self.close()
 
     def log(self) -> str:
-        """Everything the server printed so far (JSON lines with LOG_FORMAT=json)."""
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")
+        """Everything the server printed so far, up to its last whole line (JSON lines with LOG_FORMAT=json). Read
+        at offsets (`pread`): a seek would move the file offset the server's processes write at, which they share
+        with this file, and make them write over earlier lines."""
+        printed = b""
+        while chunk := os.pread(self._log.fileno(), 1 << 16, len(printed)):
+            printed += chunk
+        return printed[: printed.rfind(b"\n") + 1].decode(errors="replace")
 
     def wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
