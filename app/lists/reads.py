@@ -80,11 +80,11 @@ def _converter(column_type: Any, dialect: Dialect, typed: bool) -> Converter | N
     On PostgreSQL asyncpg reads every type the tables use as what the model declares (NUMERIC as a Decimal, FLOAT
     as a float, JSON through the codec the engine set), but UUIDs as its own class, which orjson does not take.
     """
-    if isinstance(column_type, StoredJSON):
-        return orjson.loads if typed else orjson.Fragment
     if typed:
         processor: Converter | None = column_type.dialect_impl(dialect).result_processor(dialect, None)
         return processor
+    if isinstance(column_type, StoredJSON):
+        return orjson.Fragment
     if dialect.name != "sqlite":
         return str if isinstance(column_type, Uuid) else None
     if isinstance(column_type, Uuid):
