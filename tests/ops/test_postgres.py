@@ -88,21 +88,22 @@ class TestServeWithSeveralWorkers:
         with Server(cluster.url, workers=2, env={"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}) as server:
             sent = 0
             pids: set[int] = set()
-            # Each request on a new connection, so both workers accept some; bounded in count.
-            while len(pids) < 2 and sent < 400:
-                for _ in range(20):
-                    answer = httpx2.get(f"{server.base_url}/api/v1/regions", headers={"X-Request-ID": f"probe-{sent}"})
-                    assert answer.status_code == 200
-                    assert answer.headers["x-request-id"] == f"probe-{sent}"
-                    sent += 1
-                pids = {
-                    entry["pid"]
-                    for entry in map(json.loads, server.log().splitlines())
-                    if entry.get("route") == "/api/v1/regions"
-                }
-            assert len(pids) == 2, f"{sent} requests all went to one worker"
-            assert httpx2.get(f"{server.base_url}/ready").status_code == 200
-            metrics = httpx2.get(f"{server.base_url}/metrics")
+            # Each request on a new connection (none kept alive), so both workers accept some; bounded in count.
+            with httpx2.Client(base_url=server.base_url, limits=httpx2.Limits(max_keepalive_connections=0)) as http:
+                while len(pids) < 2 and sent < 400:
+                    for _ in range(20):
+                        answer = http.get("/api/v1/regions", headers={"X-Request-ID": f"probe-{sent}"})
+                        assert answer.status_code == 200
+                        assert answer.headers["x-request-id"] == f"probe-{sent}"
+                        sent += 1
+                    pids = {
+                        entry["pid"]
+                        for entry in map(json.loads, server.log().splitlines())
+                        if entry.get("route") == "/api/v1/regions"
+                    }
+                assert len(pids) == 2, f"{sent} requests all went to one worker"
+                assert http.get("/ready").status_code == 200
+                metrics = http.get("/metrics")
             assert metrics.status_code == 200
             assert requests_to(metrics.text, "/api/v1/regions") == sent
             exit_code = server.stop(timeout=60)
