@@ -1,16 +1,26 @@
 """French-aware text folding shared by search, slugs and reference look-ups; ids given as text."""
 
 import re
-import sys
 import unicodedata
 import uuid
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _SPACES = re.compile(r"\s+")
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
-# Every combining mark (accents once decomposed), dropped by one `str.translate`: much faster than a loop in
-# Python over the characters, which bulk imports feel (each row's search text is folded).
-_COMBINING = dict.fromkeys(c for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c)))
+
+
+class _CombiningMarks(dict[int, int | None]):
+    """The `str.translate` table that drops every combining mark (accents once decomposed): one pass in C, much
+    faster than a loop in Python over the characters, which bulk imports feel (each row's search text is folded).
+    Filled as characters are met: the whole table would cost every process 0.1 s at start."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_COMBINING = _CombiningMarks()
 
 
 def fold(text: str) -> str:
