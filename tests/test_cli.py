@@ -47,6 +47,7 @@ class TestOpenapiCheck:
         missing = tmp_path / "openapi.yaml"
         result = runner.invoke(cli, ["openapi", "--check", "-o", str(missing)])
         assert result.exit_code == 1
+        assert "is missing: run `lab-registry openapi`" in result.output
         assert not missing.exists()
 
 

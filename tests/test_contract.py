@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.main import create_app
@@ -182,8 +183,8 @@ class TestIfMatch:
         assert response.status_code == 304
 
 
-def test_the_openapi_declares_public_reads_and_the_if_match_pattern(database_url: str) -> None:
-    document = create_app(Settings(database_url=database_url)).openapi()
+async def test_the_openapi_declares_public_reads_and_the_if_match_pattern(app: FastAPI, database_url: str) -> None:
+    document = app.openapi()
     paths = document["paths"]
     assert paths["/api/v1/labs"]["get"]["security"] == [{}, {"ApiKey": []}]
     assert paths["/api/v1/labs"]["post"]["security"] == [{"ApiKey": []}]

@@ -138,9 +138,12 @@ def openapi(
     check: Annotated[bool, typer.Option(help="Fail when the file differs from the app instead of writing it.")] = False,
 ) -> None:
     """Write openapi.yaml from the app (or check that it is up to date)."""
+    if check and not output.exists():
+        console.print(f"[red]{output} is missing: run `lab-registry openapi`.[/red]")
+        raise typer.Exit(1)
     rendered = render_openapi()
     if check:
-        if not output.exists() or output.read_text(encoding="utf-8") != rendered:
+        if output.read_text(encoding="utf-8") != rendered:
             console.print(f"[red]{output} is out of date: run `lab-registry openapi`.[/red]")
             raise typer.Exit(1)
         console.print(f"{output} is up to date.")

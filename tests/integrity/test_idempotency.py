@@ -16,7 +16,7 @@ from sqlmodel import col
 from app.core.config import Settings
 from app.idempotency.middleware import Idempotency
 from app.labs import service as labs_service
-from app.main import NOT_IDEMPOTENT, create_app
+from app.main import NOT_IDEMPOTENT
 from app.models import ApiKey, IdempotencyKey, utcnow
 from tests.conftest import KeyMaker
 from tests.factories import create_lab
@@ -473,8 +473,8 @@ class TestServerErrorsAreNotRemembered:
 
 
 class TestDocumented:
-    def test_every_post_documents_the_header_and_its_answers(self, settings: Settings) -> None:
-        schema = create_app(settings).openapi()
+    async def test_every_post_documents_the_header_and_its_answers(self, app: FastAPI) -> None:
+        schema = app.openapi()
         posts = [(path, item["post"]) for path, item in schema["paths"].items() if "post" in item]
         assert posts
         for path, operation in posts:
