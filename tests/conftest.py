@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+import aiosqlite
 import httpx2
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 from xdist.scheduler import LoadFileScheduling  # type: ignore[import-untyped]
@@ -233,17 +234,27 @@ def issued_keys() -> IssuedKeys:
     return IssuedKeys()
 
 
+_EMPTY_DATA_TABLES = "".join(f"DELETE FROM {table};" for table in DATA_TABLES)
+
+
 async def reset_data(engine: AsyncEngine, keys: IssuedKeys) -> None:
     """Empty every table but the reference ones, then put back the keys `make_key` issued, as first written:
     keys a test created through the API go, and a key a test revoked or used is new again.
 
     DELETE on both engines: on PostgreSQL a TRUNCATE of these tables takes about 100 times longer (it replaces
-    each table's files), and no test needs the sequences restarted."""
-    async with engine.begin() as connection:
-        for table in DATA_TABLES:
-            await connection.execute(text(f"DELETE FROM {table}"))
+    each table's files), and no test needs the sequences restarted. The DELETEs go to the driver as one script
+    (one hand-off, one round trip, one transaction): one by one through SQLAlchemy they took 10 ms a test."""
+    async with engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        if isinstance(driver, aiosqlite.Connection):
+            await driver.executescript(f"BEGIN;{_EMPTY_DATA_TABLES}COMMIT;")
+        else:
+            # asyncpg sends a query without arguments as one simple-protocol message: one implicit transaction.
+            await driver.execute(_EMPTY_DATA_TABLES)
         if keys.rows:
             await connection.execute(insert(ApiKey), keys.rows)
+            await connection.commit()
 
 
 Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
