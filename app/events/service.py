@@ -150,7 +150,7 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
     values = publication.state_to_write(session, None, await _row_values(session, data), SPEC.noun)
     sessions = values.pop("sessions")
     event = await crud.insert(session, SPEC, values)
-    await session_store.write(session, event, sessions)
+    await session_store.write(session, event, sessions, created=True)
     await publication.record(session, SPEC.entity_type, event.id, None, event.publication, event.publication_note)
     return event
 

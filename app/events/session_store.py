@@ -60,11 +60,14 @@ def _from_dates(event: Event, current: Sequence[EventSession]) -> list[dict[str,
     return [{**kept, "starts_at": event.starts_at, "ends_at": event.ends_at, "status": status}]
 
 
-async def write(session: AsyncSession, event: Event, given: Sequence[Mapping[str, Any]] | None) -> None:
+async def write(
+    session: AsyncSession, event: Event, given: Sequence[Mapping[str, Any]] | None, *, created: bool = False
+) -> None:
     """Make the event's sessions the `given` list (placed in UTC, see `rules`): a session named by `id` is changed
     in place, one without is added, those left out are removed. An event's first session takes the event's id,
-    so its calendar UID is the one the event had before sessions existed."""
-    current = await of_event(session, event.id)
+    so its calendar UID is the one the event had before sessions existed. An event just `created` has none yet
+    (they are not read)."""
+    current = [] if created else await of_event(session, event.id)
     wanted = _from_dates(event, current) if given is None else list(given)
     by_id = {row.id: row for row in current}
     unknown = [
