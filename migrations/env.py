@@ -39,9 +39,6 @@ def _run_sync(connection: Connection) -> None:
     if is_sqlite:
         # Batch migrations copy tables; foreign keys must be off while they do.
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    else:
-        # DB_STATEMENT_TIMEOUT_SECONDS bounds requests: rewriting a million rows takes minutes.
-        connection.exec_driver_sql("SET statement_timeout = 0")
     _configure(connection)
     with context.begin_transaction():
         context.run_migrations()
@@ -51,7 +48,8 @@ def _run_sync(connection: Connection) -> None:
 
 async def _run_online() -> None:
     settings = get_settings().model_copy(update={"database_url": _database_url()})
-    engine = create_engine(settings)
+    # DB_STATEMENT_TIMEOUT_SECONDS bounds requests: rewriting a million rows takes minutes.
+    engine = create_engine(settings, timed=False)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)

@@ -90,9 +90,10 @@ def _drop_closed(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: An
         raise DisconnectionError("the server closed this pooled connection")
 
 
-def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+def create_engine(settings: Settings, *, pool_size: int | None = None, timed: bool = True) -> AsyncEngine:
     """Build an engine for the configured database (`pool_size` connections, else DB_POOL_SIZE); SQLite gets its
-    pragmas on every connection, PostgreSQL its statement timeout and DatabaseUnavailable while it is away."""
+    pragmas on every connection, PostgreSQL its statement timeout (none when not `timed`: migrations) and
+    DatabaseUnavailable while it is away."""
     shared: dict[str, Any] = {
         "echo": settings.db_echo,
         "json_serializer": json_text,
@@ -106,7 +107,8 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
         event.listen(engine.sync_engine, "reset", _rollback_if_open)
         return engine
-    timeout_ms = str(int(settings.db_statement_timeout_seconds * 1000))
+    # PostgreSQL reads a statement_timeout of 0 as none.
+    timeout_ms = str(int(settings.db_statement_timeout_seconds * 1000) if timed else 0)
     engine = create_async_engine(
         settings.database_url,
         **shared,
