@@ -1,6 +1,8 @@
 """One copy of what every benchmark does alike: printing, results files, scratch databases, servers and their memory."""
 
 import asyncio
+import hashlib
+import hmac
 import os
 import signal
 import sqlite3
@@ -10,7 +12,9 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx2
@@ -30,6 +34,26 @@ def say(line: str) -> None:
 
 def results_file(name: str, engine: str, tag: str) -> Path:
     return RESULTS / f"{name}-{engine}{f'-{tag}' if tag else ''}.json"
+
+
+# The least check of an API key ----------------------------------------------------------------------------
+
+
+def key_sql(sqlite: bool) -> str:
+    """The rows of a key by its prefix, in the driver's placeholder style: what the least check reads."""
+    return f"SELECT key_hash, revoked_at, expires_at FROM api_keys WHERE prefix = {'?' if sqlite else '$1'}"
+
+
+def key_accepted(token: str, rows: Sequence[Any], sqlite: bool) -> bool:
+    """The least check of a key against its rows (`key_sql`): its SHA-256 compared in constant time, neither revoked
+    nor expired — the app's check, without the stamp of its use it writes once a minute."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    now = datetime.now(UTC)
+    moment: Any = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
+    return any(
+        hmac.compare_digest(stored, digest) and revoked is None and (expires is None or expires > moment)
+        for stored, revoked, expires in rows
+    )
 
 
 # Scratch databases ----------------------------------------------------------------------------------------
