@@ -163,10 +163,12 @@ def running(
         )
         try:
             deadline = time.monotonic() + 60
-            while not _answers(base_url + ready_path):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise ServerError(f"{name} did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
-                time.sleep(0.2)
+            # One client for the polls: a client each would build a TLS context each time (25 ms of CPU).
+            with httpx2.Client(base_url=base_url, timeout=1.0) as http:
+                while not _answers(http, ready_path):
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise ServerError(f"{name} did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
+                    time.sleep(0.2)
             yield Server(name, base_url, process.pid)
         finally:
             if process.poll() is None:
@@ -178,9 +180,9 @@ def running(
             process.wait()
 
 
-def _answers(url: str) -> bool:
+def _answers(http: httpx2.Client, path: str) -> bool:
     try:
-        return httpx2.get(url, timeout=1.0).status_code == 200
+        return http.get(path).status_code == 200
     except httpx2.TransportError:
         return False
 
