@@ -195,6 +195,13 @@ def memory_kb(pid: int, name: str) -> int:
     raise ServerError(f"no {name} in /proc/{pid}/status")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far, all its threads, user and system (/proc/<pid>/stat)."""
+    # The command name, in parentheses, may hold spaces: the fields counted are those after it.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def megabytes(kilobytes: int) -> float:
     """/proc counts in kB (1024 bytes); the goals are in MB (10⁶ bytes)."""
     return round(kilobytes * 1024 / 1e6, 1)

@@ -24,8 +24,10 @@ Three servers then run side by side, each one uvicorn process with one worker, u
 Each scenario is driven by wrk (`-t1 -c32 --latency`): 32 connections kept open, one wrk thread, which at these
 rates uses a few percent of a core — wrk, the server under test and the database share the machine's cores,
 so the baselines pay the same. A warm-up precedes each timed run, rounds alternate the servers (so a
-neighbour's load hits all of them alike) and the median round is kept. Peak memory is the server's VmHWM,
-reset before each run; on PostgreSQL the connections opened during a run come from pg_stat_database.sessions.
+neighbour's load hits all of them alike) and the median round is kept. CPU per request is the server process's
+(every thread, from /proc) over the run divided by the requests answered: it moves far less with the machine's
+load than the rate does. Peak memory is the server's VmHWM, reset before each run; on PostgreSQL the connections
+opened during a run come from pg_stat_database.sessions.
 
 Scenarios and goals: `GET /api/v1/events?region=53&limit=50` ≥ 0.6 x the bare endpoint's req/s (the tutorial
 is shown for the multiple); the same list read with an API key, as an integrating app reads (a read key issued
@@ -100,6 +102,7 @@ from app.search.analysis import stems
 from bench.common import (
     RESULTS,
     Server,
+    cpu_seconds,
     fresh_postgresql,
     fresh_sqlite,
     key_accepted,
@@ -557,11 +560,13 @@ def uvicorn_command(factory: str) -> list[str]:
 
 @dataclass
 class Run:
-    """One wrk run: throughput, latency percentiles, the server's peak memory and the connections it opened."""
+    """One wrk run: throughput, latency percentiles, the server's CPU per request (every thread), its peak memory
+    and the connections it opened."""
 
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float
     peak_rss_mb: float
     connections_opened: int | None
     errors: int
@@ -576,8 +581,8 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, seconds: int, key: str | None = None) -> dict[str, float]:
-    """req/s, p50 and p99 from `wrk --latency`, each request with the key if one is given (wrk sets headers from
-    a Lua script); non-2xx answers and socket errors are counted as errors."""
+    """Requests, req/s, p50 and p99 from `wrk --latency`, each request with the key if one is given (wrk sets
+    headers from a Lua script); non-2xx answers and socket errors are counted as errors."""
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "10s", url]
     if key is not None:
         script = Path(tempfile.gettempdir()) / "lab-registry-bench-key.lua"
@@ -586,6 +591,7 @@ def wrk(url: str, seconds: int, key: str | None = None) -> dict[str, float]:
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|connect|read|write|timeout):? (\d+)", output))
     return {
+        "requests": float(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         # Anchored: "+/- Stdev" columns such as "71.50%" end in "50%" too.
         "p50": _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),  # type: ignore[union-attr]
@@ -612,12 +618,16 @@ async def measure(server: Server, url: str, seconds: int, postgresql: bool, key:
     await asyncio.sleep(1.5)
     before = await pg_sessions() if postgresql else None
     reset_peak(server.pid)
+    cpu = cpu_seconds(server.pid)
     result = await asyncio.to_thread(wrk, url, seconds, key)
+    cpu_ms = (cpu_seconds(server.pid) - cpu) / result["requests"] * 1000
     peak = memory_kb(server.pid, "VmHWM")
     await asyncio.sleep(1.5)
     after = await pg_sessions() if postgresql else None
     opened = None if before is None or after is None else after - before
-    return Run(result["rps"], result["p50"], result["p99"], megabytes(peak), opened, int(result["errors"]))
+    return Run(
+        result["rps"], result["p50"], result["p99"], round(cpu_ms, 3), megabytes(peak), opened, int(result["errors"])
+    )
 
 
 # Checks ----------------------------------------------------------------------------------------------------
@@ -822,7 +832,8 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
                 runs[case.name].append(result)
                 say(
                     f"round {round_number} {case.name:<12} {result.requests_per_second:8.0f} req/s  "
-                    f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  {result.peak_rss_mb:6.1f} MB  "
+                    f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  CPU {result.cpu_ms:5.2f} ms/req  "
+                    f"{result.peak_rss_mb:6.1f} MB  "
                     f"load {os.getloadavg()[0]:.2f}"
                 )
     kept = {name: median_run(found) for name, found in runs.items()}
@@ -907,7 +918,7 @@ def machine() -> dict[str, Any]:
 def show(report: dict[str, Any]) -> None:
     results, goals = report["results"], report["goals"]
     say(f"\nlists on {report['engine']}, {report['events']:,} events; {report['load']}".replace(",", " "))
-    say(f"{'scenario':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'peak MB':>8} {'conns':>6}  ratio")
+    say(f"{'scenario':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} {'peak MB':>8} {'conns':>6}  ratio")
     notes = {
         "list": f"x{goals['list_vs_bare']['ratio']} of bare (goal {goals['list_vs_bare']['goal']}), "
         f"x{goals['list_vs_tutorial']['ratio']} of tutorial",
@@ -924,7 +935,7 @@ def show(report: dict[str, Any]) -> None:
     for name, r in results.items():
         opened = "-" if r["connections_opened"] is None else str(r["connections_opened"])
         say(
-            f"{name:<14} {r['requests_per_second']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+            f"{name:<14} {r['requests_per_second']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['cpu_ms']:7.2f} "
             f"{r['peak_rss_mb']:8.1f} {opened:>6}  {notes.get(name, '')}"
         )
 
