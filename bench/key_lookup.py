@@ -21,7 +21,7 @@ import asyncpg
 from app.auth import service
 from app.auth.schemas import Scope
 from app.core.config import Settings
-from app.core.db import create_engine, create_sessionmaker, reading
+from app.core.db import create_engine, create_reader, create_sessionmaker, reading
 from app.core.security import KEY_PREFIX_LENGTH
 from bench.common import fresh_postgresql, fresh_sqlite, key_accepted, key_sql, pg_dsn, say
 
@@ -32,13 +32,15 @@ PG_DATABASE = "lr_bench_keys"
 async def run(engine_name: str, calls: int, rounds: int) -> dict[str, float]:
     sqlite = engine_name == "sqlite"
     url = await (fresh_sqlite(SQLITE_PATH) if sqlite else fresh_postgresql(PG_DATABASE))
-    engine = create_engine(Settings(database_url=url))
+    settings = Settings(database_url=url)
+    engine = create_engine(settings)
+    reader = create_reader(settings, engine)
     async with create_sessionmaker(engine)() as session, session.begin():
         _, key = await service.create_key(session, name="bench key", scopes=[Scope.read], expires_at=None)
     prefix = key[:KEY_PREFIX_LENGTH]
     raw_sqlite = await aiosqlite.connect(SQLITE_PATH) if sqlite else None
     raw_pg = None if sqlite else await asyncpg.connect(pg_dsn(PG_DATABASE))
-    held = await engine.connect()
+    held = await reader.connect()
     try:
 
         async def raw_query() -> None:
@@ -51,14 +53,14 @@ async def run(engine_name: str, calls: int, rounds: int) -> dict[str, float]:
             assert key_accepted(key, rows, sqlite)
 
         async def checkout() -> None:
-            async with reading(engine):
+            async with reading(reader):
                 pass
 
         async def find_on_held() -> None:
             assert await service.find_caller(held, key) is not None
 
         async def app() -> None:
-            async with reading(engine) as connection:
+            async with reading(reader) as connection:
                 assert await service.find_caller(connection, key) is not None
 
         cases: dict[str, Callable[[], Awaitable[None]]] = {
@@ -79,6 +81,8 @@ async def run(engine_name: str, calls: int, rounds: int) -> dict[str, float]:
         return {name: statistics.median(values) for name, values in times.items()}
     finally:
         await held.close()
+        if reader is not engine:
+            await reader.dispose()
         await engine.dispose()
         if raw_sqlite is not None:
             await raw_sqlite.close()

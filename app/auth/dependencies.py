@@ -40,7 +40,8 @@ def _challenge(error: str | None = None, scope: Scope | None = None) -> dict[str
 
 async def resolve_caller(request: Request) -> Caller:
     """Anonymous without an Authorization header; else the valid key it presents (401 for anything presented
-    but not valid), looked up on a connection of its own before any write lock is taken."""
+    but not valid), looked up before any write lock is taken, on a connection of the readers' engine: on SQLite,
+    of the threads that read list pages rather than a thread of the pool's own (docs/architecture.md)."""
     known: Caller | None = getattr(request.state, CALLER_STATE, None)
     if known is not None:
         return known
@@ -52,7 +53,7 @@ async def resolve_caller(request: Request) -> Caller:
             raise Unauthenticated(
                 "The Authorization header must be `Bearer <API key>`.", headers=_challenge("invalid_request")
             )
-        async with reading(request.app.state.engine) as connection:
+        async with reading(request.app.state.reader) as connection:
             found = await service.find_caller(connection, token)
         if found is None:
             raise Unauthenticated("The API key is unknown, expired or revoked.", headers=_challenge("invalid_token"))
