@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import service
 from app.auth.schemas import Scope
@@ -38,10 +39,10 @@ def _challenge(error: str | None = None, scope: Scope | None = None) -> dict[str
     return {"WWW-Authenticate": ", ".join(parts)}
 
 
-async def resolve_caller(request: Request) -> Caller:
+async def resolve_caller(request: Request, connection: AsyncConnection | None = None) -> Caller:
     """Anonymous without an Authorization header; else the valid key it presents (401 for anything presented
-    but not valid), looked up before any write lock is taken, on a connection of the readers' engine: on SQLite,
-    of the threads that read list pages rather than a thread of the pool's own (docs/architecture.md)."""
+    but not valid), looked up before any write lock is taken on a connection of the readers' engine — the
+    `connection` lent, the fast path's for its page (docs/architecture.md, "The key of a keyed read")."""
     known: Caller | None = getattr(request.state, CALLER_STATE, None)
     if known is not None:
         return known
@@ -53,8 +54,8 @@ async def resolve_caller(request: Request) -> Caller:
             raise Unauthenticated(
                 "The Authorization header must be `Bearer <API key>`.", headers=_challenge("invalid_request")
             )
-        async with reading(request.app.state.reader) as connection:
-            found = await service.find_caller(connection, token)
+        async with reading(request.app.state.reader, connection) as reader:
+            found = await service.find_caller(reader, token)
         if found is None:
             raise Unauthenticated("The API key is unknown, expired or revoked.", headers=_challenge("invalid_token"))
         caller = found
@@ -74,9 +75,9 @@ def require(caller: Caller, scope: Scope) -> None:
         )
 
 
-async def check_read(request: Request) -> Caller:
-    """A read: public, or with PUBLIC_READS off any valid key."""
-    caller = await resolve_caller(request)
+async def check_read(request: Request, connection: AsyncConnection | None = None) -> Caller:
+    """A read: public, or with PUBLIC_READS off any valid key (looked up on `connection` if one is lent)."""
+    caller = await resolve_caller(request, connection)
     if caller.key_id is None and not request.app.state.settings.public_reads:
         require(caller, Scope.read)
     return caller

@@ -158,10 +158,13 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 @asynccontextmanager
-async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+async def reading(engine: AsyncEngine, lent: AsyncConnection | None = None) -> AsyncIterator[AsyncConnection]:
     """A pooled connection for reads outside any session: in autocommit on PostgreSQL (under READ COMMITTED
     each statement takes its own snapshot anyway, and this saves BEGIN and COMMIT); SQLite's driver opens no
-    transaction for reads."""
+    transaction for reads. `lent`: one such connection already open, used and left open."""
+    if lent is not None:
+        yield lent
+        return
     async with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             await connection.execution_options(isolation_level="AUTOCOMMIT")

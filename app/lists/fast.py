@@ -2,7 +2,8 @@
 
 It calls what the list's route calls — the access check, the query model's parser, `Listing.respond` — and
 answers errors with the app's own handlers, so both ways give the same answers (the list tests run through
-both). Routing and dependency injection cost about a third of a list page (docs/architecture.md).
+both). It lends one reader connection to the check and the page, where the route's open one each. Routing and
+dependency injection cost about a third of a list page (docs/architecture.md).
 """
 
 from collections.abc import Awaitable, Callable
@@ -11,9 +12,11 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.core.db import reading
 from app.core.errors import error_response
 from app.core.urls import route_path
 from app.lists.listing import Listing
@@ -63,7 +66,11 @@ class FastLists:
     """The ASGI layer of the fast path (see the module's docstring)."""
 
     def __init__(
-        self, app: ASGIApp, *, routes: dict[str, FastRoute], check_read: Callable[[Request], Awaitable[Any]]
+        self,
+        app: ASGIApp,
+        *,
+        routes: dict[str, FastRoute],
+        check_read: Callable[[Request, AsyncConnection], Awaitable[Any]],
     ) -> None:
         self.app = app
         self.routes = routes
@@ -77,8 +84,10 @@ class FastLists:
         scope.update(route=fast.route, endpoint=fast.route.endpoint, path_params={})
         request = Request(scope, receive)
         try:
-            await self.check_read(request)
-            response = await fast.listing.respond(request, parse_query(fast.listing.params, request))
+            async with reading(request.app.state.reader) as connection:
+                await self.check_read(request, connection)
+                params = parse_query(fast.listing.params, request)
+                response = await fast.listing.respond(request, params, connection=connection)
         except Exception as exc:
             response = await error_response(request, exc)
         await response(scope, receive, send)

@@ -131,9 +131,15 @@ class Listing:
             extra=self._seen(caller, params),
         )
 
-    async def respond(self, request: Request, params: Any, within: Mapping[str, Any] | None = None) -> Response:
-        """A page as JSON, or the whole list as CSV, JSON Lines, XLSX or ODS when the request asks for an export;
-        the caller is the one the access check resolved."""
+    async def respond(
+        self,
+        request: Request,
+        params: Any,
+        within: Mapping[str, Any] | None = None,
+        connection: AsyncConnection | None = None,
+    ) -> Response:
+        """A page as JSON (read on `connection` if one is lent), or the whole list as CSV, JSON Lines, XLSX or ODS
+        when the request asks for an export; the caller is the one the access check resolved."""
         caller: Caller = getattr(request.state, CALLER_STATE, ANONYMOUS)
         asked = export_requested(request)
         if asked is not None:
@@ -145,8 +151,8 @@ class Listing:
                 export.media_type(output),
                 f'attachment; filename="{self.name}.{extension}"',
             )
-        async with reading(request.app.state.reader) as connection:
-            page = await self.page(connection, params, caller, within)
+        async with reading(request.app.state.reader, connection) as reader:
+            page = await self.page(reader, params, caller, within)
         q = getattr(params, "q", None)
         if getattr(params, "highlight", False) and q:
             page = replace(page, highlights=self.highlights(page, parse(q)))
