@@ -109,6 +109,27 @@ async def test_many_concurrent_reads_share_a_few_readers_on_sqlite(database_url:
         assert reader.pool.checkedin() <= (2 if sqlite else 3)
 
 
+async def test_keyed_pages_are_read_while_the_main_pool_is_held_on_sqlite(
+    database_url: str, make_key: KeyMaker
+) -> None:
+    """On SQLite a key is looked up on the readers, like the page it reads: keyed pages are answered while every
+    connection of the main pool is held (writes, an import). On PostgreSQL both are read on the main pool."""
+    settings = Settings(database_url=database_url, sqlite_readers=2, db_pool_size=2, db_pool_timeout_seconds=1)
+    if not settings.is_sqlite:
+        pytest.skip("on PostgreSQL the readers are the main pool")
+    key = await make_key("read")
+    application = create_app(settings)
+    async with LifespanManager(application), client_on(application) as http:
+        held = [await application.state.engine.connect() for _ in range(2)]
+        try:
+            reads = (http.get("/api/v1/labs", headers={"Authorization": f"Bearer {key}"}) for _ in range(8))
+            answers = await asyncio.gather(*reads)
+        finally:
+            for connection in held:
+                await connection.close()
+    assert [a.status_code for a in answers] == [200] * 8
+
+
 async def test_behind_a_root_path_it_still_answers(app: FastAPI, client: httpx2.AsyncClient) -> None:
     """Served under a proxy's prefix (`--root-path /registry`), the path a route matches is the rest of it."""
     for _ in range(2):
