@@ -32,9 +32,9 @@ class Settings(BaseSettings):
     sqlite_readers: int = Field(
         default=2,
         ge=1,
-        description="On SQLite, the connections list pages are read on (public, or with a key in use), apart from the "
-        "pool: each is a thread, and past one per core the threads' contention for the interpreter costs more than "
-        "they read (bench/lists.py, 2 cores: 4 readers 440 pages/s, 2 readers 540).",
+        description="On SQLite, the connections list pages are read and API keys looked up on, apart from the pool: "
+        "each is a thread, and past one per core the threads' contention for the interpreter costs more than they "
+        "read (bench/lists.py, 2 cores: 4 readers 440 pages/s, 2 readers 540).",
     )
     db_pool_timeout_seconds: float = Field(
         default=10, gt=0, description="How long a request waits for a free pooled connection before failing."
