@@ -41,8 +41,8 @@ def _challenge(error: str | None = None, scope: Scope | None = None) -> dict[str
 
 async def resolve_caller(request: Request, connection: AsyncConnection | None = None) -> Caller:
     """Anonymous without an Authorization header; else the valid key it presents (401 for anything presented
-    but not valid), looked up before any write lock is taken on a connection of the readers' engine — the
-    `connection` lent, the fast path's for its page (docs/architecture.md, "The key of a keyed read")."""
+    but not valid), looked up before any write lock is taken, on a connection of the readers' engine: the one
+    lent (the fast path lends its page's), else one of its own (docs/architecture.md, "The key of a keyed read")."""
     known: Caller | None = getattr(request.state, CALLER_STATE, None)
     if known is not None:
         return known
