@@ -55,8 +55,8 @@ def rows_for(name: str, engine: str, report: dict[str, Any]) -> list[dict[str, A
             {
                 "measure": f"list with an API key req/s vs bare ({results['list, keyed']['requests_per_second']:.0f})",
                 "value": goals["keyed_vs_bare"]["ratio"],
-                "goal": "",
-                "met": None,
+                "goal": goals["keyed_vs_bare"]["goal"],
+                "met": goals["keyed_vs_bare"]["met"],
                 "peak_rss_mb": results["list, keyed"]["peak_rss_mb"],
             },
             {

@@ -29,10 +29,11 @@ neighbour's load hits all of them alike) and the median round is kept. CPU per r
 load than the rate does. Peak memory is the server's VmHWM, reset before each run; on PostgreSQL the connections
 opened during a run come from pg_stat_database.sessions.
 
-Scenarios and goals: `GET /api/v1/events?region=53&limit=50` ≥ 0.6 x the bare endpoint's req/s (the tutorial
-is shown for the multiple); the same list read with an API key, as an integrating app reads (a read key issued
-in the scratch database), shown beside the bare endpoint read with and without that key; the moderation queue,
-`GET /api/v1/events?publication=submitted&limit=50` read with a key holding `publish`, ≥ 0.6 x its bare twin;
+Scenarios and goals (issue 19: 0.7 on PostgreSQL, 0.6 on SQLite): `GET /api/v1/events?region=53&limit=50` ≥ the
+goal x the bare endpoint's req/s (the tutorial is shown for the multiple); the same list read with an API key, as
+an integrating app reads (a read key issued in the scratch database), ≥ the goal x the bare endpoint, shown beside
+the bare endpoint read with that key too; the moderation queue,
+`GET /api/v1/events?publication=submitted&limit=50` read with a key holding `publish`, ≥ the goal x its bare twin;
 keyset page 10 000 (a cursor after row 499 950 of the published events by start) p50 ≤ 1.5 x page 1's;
 `near=48.11,-1.68&radius_km=30` (the events placed around Rennes, by start) p50 ≤ 2 x the region page's
 (issue 21). Writes
@@ -133,7 +134,8 @@ QUEUE_QUERY = f"publication={Publication.submitted}&limit={LIMIT}"
 DEEP_PAGE = 10_000
 CONNECTIONS = 32
 WARM_UP_SECONDS = 3
-RATIO_GOAL = 0.6
+RATIO_GOALS = {"postgresql": 0.7, "sqlite": 0.6}
+"""Of the app's req/s to the bare endpoint's, public, with a key and the moderation queue (issue 19)."""
 DEEP_GOAL = 1.5
 THEME_WEIGHTS = (28, 10, 18, 16, 10, 9, 9)
 FORMAT_WEIGHTS = (35, 25, 15, 10, 6, 2, 2, 5)
@@ -838,7 +840,9 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
                 )
     kept = {name: median_run(found) for name, found in runs.items()}
     deep_name = cases[-1].name
+    ratio_goal = RATIO_GOALS[engine]
     list_ratio = kept["list"].requests_per_second / kept["bare"].requests_per_second
+    keyed_ratio = kept["list, keyed"].requests_per_second / kept["bare"].requests_per_second
     queue_ratio = kept["queue"].requests_per_second / kept["bare queue"].requests_per_second
     deep_ratio = kept[deep_name].p50_ms / kept["page 1"].p50_ms
     near_ratio = kept["near"].p50_ms / kept["list"].p50_ms
@@ -860,14 +864,16 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
         "goals": {
             "list_vs_bare": {
                 "ratio": round(list_ratio, 2),
-                "goal": f">= {RATIO_GOAL}",
-                "met": list_ratio >= RATIO_GOAL,
+                "goal": f">= {ratio_goal}",
+                "met": list_ratio >= ratio_goal,
             },
             "list_vs_tutorial": {
                 "ratio": round(kept["list"].requests_per_second / kept["tutorial"].requests_per_second, 2)
             },
             "keyed_vs_bare": {
-                "ratio": round(kept["list, keyed"].requests_per_second / kept["bare"].requests_per_second, 2)
+                "ratio": round(keyed_ratio, 2),
+                "goal": f">= {ratio_goal}",
+                "met": keyed_ratio >= ratio_goal,
             },
             "keyed_vs_bare_keyed": {
                 "ratio": round(kept["list, keyed"].requests_per_second / kept["bare, keyed"].requests_per_second, 2)
@@ -877,8 +883,8 @@ async def run(engine: str, n: int, seconds: int, rounds: int, reuse: bool) -> di
             },
             "queue_vs_bare_queue": {
                 "ratio": round(queue_ratio, 2),
-                "goal": f">= {RATIO_GOAL}",
-                "met": queue_ratio >= RATIO_GOAL,
+                "goal": f">= {ratio_goal}",
+                "met": queue_ratio >= ratio_goal,
             },
             "deep_vs_page_1_p50": {
                 "ratio": round(deep_ratio, 2),
@@ -922,8 +928,8 @@ def show(report: dict[str, Any]) -> None:
     notes = {
         "list": f"x{goals['list_vs_bare']['ratio']} of bare (goal {goals['list_vs_bare']['goal']}), "
         f"x{goals['list_vs_tutorial']['ratio']} of tutorial",
-        "list, keyed": f"x{goals['keyed_vs_bare']['ratio']} of bare, x{goals['keyed_vs_bare_keyed']['ratio']} of "
-        "bare, keyed",
+        "list, keyed": f"x{goals['keyed_vs_bare']['ratio']} of bare (goal {goals['keyed_vs_bare']['goal']}), "
+        f"x{goals['keyed_vs_bare_keyed']['ratio']} of bare, keyed",
         "bare, keyed": f"x{goals['bare_keyed_vs_bare']['ratio']} of bare: what a key's check costs",
         "queue": f"x{goals['queue_vs_bare_queue']['ratio']} of bare queue "
         f"(goal {goals['queue_vs_bare_queue']['goal']})",
