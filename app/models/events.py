@@ -29,8 +29,17 @@ class Event(Entity, table=True):
         *(Index(f"ix_events_{name}_starts_at_id", name, "starts_at", "id") for name in PLACED),
         Index("ix_events_title_id", "title", "id"),
         Index("ix_events_publication_starts_at_id", "publication", "starts_at", "id", "latitude", "longitude"),
-        # Covers the figures of a campaign (by theme, by format, training sessions, participants): see bench/stats.py.
-        Index("ix_events_campaign_stats", "campaign_id", "theme_code", "format", "status", "participants_count"),
+        # Covers the published figures of a campaign (by theme, by format, training sessions, participants): see
+        # bench/stats.py.
+        Index(
+            "ix_events_campaign_stats",
+            "campaign_id",
+            "publication",
+            "theme_code",
+            "format",
+            "status",
+            "participants_count",
+        ),
     )
 
     external_id: str | None = Field(default=None, sa_type=String(200), unique=True)
